@@ -1,0 +1,3 @@
+from dl_course.cli import main
+
+main()

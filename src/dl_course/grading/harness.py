@@ -1,0 +1,336 @@
+"""What a hidden suite uses: cases, the `grade` fixture's methods, and failures with messages.
+
+A suite is ordinary pytest, one test per check, cheapest first:
+
+    SIZES = [dict(size=1), dict(size=4), dict(size=9)]
+
+    def probe(t, c):
+        return t.call("subsequent_mask", c.size, device=c.device)
+
+    def test_shape(grade):
+        \"\"\"Returns a (1, size, size) tensor\"\"\"
+        grade.compare(probe, SIZES, level="shape", dtypes=None)
+
+Every failure raised here carries a sentence for the learner; a failing comparison is also
+matched against the exercise's known mistakes, and a match names the misconception.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from dl_course.course.model import Tolerance
+from dl_course.grading.compare import compare
+from dl_course.grading.mistakes import Mistake
+from dl_course.grading.ops import LearnerFault
+from dl_course.grading.targets import LocalTarget, Run, Target
+from dl_course.grading.session import SessionDied
+
+__all__ = ["Case", "CaseRun", "Grade", "CheckFailed", "GraderBug", "Probe"]
+
+Probe = Callable[[Target, "CaseRun"], Any]
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+class CheckFailed(Exception):
+    """A check did not pass; `message` is for the learner."""
+
+    def __init__(self, message: str, case: str | None = None, diagnosis: Mistake | None = None,
+                 fault: dict | None = None):
+        super().__init__(message)
+        self.message, self.case, self.diagnosis, self.fault = message, case, diagnosis, fault
+
+
+class GraderBug(Exception):
+    """The reference or the suite itself failed: never the learner's fault."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One input configuration: sizes, dtype, device and the seed its tensors are drawn from."""
+
+    params: dict[str, Any]
+    dtype: torch.dtype | None
+    """None for cases whose inputs have no floating dtype (then `CaseRun.dtype` is float32)."""
+    device: str
+    seed: int
+
+    @property
+    def label(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        dtype = "" if self.dtype is None else str(self.dtype).replace("torch.", "") + " "
+        return f"{sizes}{', ' if sizes else ''}{dtype}on {self.device}, seed {self.seed}"
+
+    @property
+    def size(self) -> int:
+        return math.prod(int(v) for v in self.params.values() if isinstance(v, int) and not isinstance(v, bool))
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.params.items())), str(self.dtype), self.device, self.seed)
+
+
+class CaseRun:
+    """A case being run: its parameters as attributes and a fresh generator for its tensors."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        self.params = case.params
+        self.dtype = case.dtype or torch.float32
+        self.device, self.seed = case.device, case.seed
+        self.generator = torch.Generator().manual_seed(case.seed)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["params"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def _place(self, t: torch.Tensor) -> torch.Tensor:
+        if self.device == "meta":
+            return torch.empty(t.shape, dtype=t.dtype, device="meta")
+        return t.to(self.device)
+
+    def randn(self, *shape: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+        t = torch.randn(shape, generator=self.generator, dtype=torch.float64).to(dtype or self.dtype)
+        return self._place(t)
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        return self._place(torch.rand(shape, generator=self.generator, dtype=torch.float64).to(self.dtype))
+
+    def randint(self, low: int, high: int, *shape: int) -> torch.Tensor:
+        return self._place(torch.randint(low, high, shape, generator=self.generator))
+
+    def keep_mask(self, *shape: int, p: float = 0.7) -> torch.Tensor:
+        """A random bool mask (True = keep) with at least one True along the last dimension."""
+        m = torch.rand(shape, generator=self.generator) < p
+        m[..., 0] = True
+        return self._place(m)
+
+    def state_of(self, module_cls: Callable[..., torch.nn.Module], *args: Any, **kwargs: Any) -> dict:
+        """The state dict of a freshly built module, seeded by this case (float32, CPU)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            module = module_cls(*args, **kwargs)
+        return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+@dataclass
+class Grade:
+    """The `grade` fixture: the learner's code, the reference, the known mistakes and the settings."""
+
+    learner: Target
+    reference: LocalTarget
+    mistakes: list[tuple[Mistake, LocalTarget]]
+    tolerance: dict[str, Tolerance]
+    seed: int
+    devices: tuple[str, ...] = ("cpu",)
+    _cache: dict = field(default_factory=dict)
+
+    # -- building cases -----------------------------------------------------------------------
+    def cases(self, grid: list[dict[str, Any]], dtypes: tuple[str, ...] | None = ("float32", "float64"),
+              devices: tuple[str, ...] | None = None) -> list[Case]:
+        """Every grid point × dtype × device, smallest first, each with its own seed."""
+        out = []
+        for i, params in enumerate(grid):
+            for dtype in dtypes or (None,):
+                for device in devices or self.compute_devices:
+                    out.append(Case(dict(params), DTYPES.get(dtype), device, self.seed + 7919 * i))
+        return sorted(out, key=lambda c: (c.size, str(c.dtype), c.device))
+
+    @property
+    def compute_devices(self) -> tuple[str, ...]:
+        return tuple(d for d in self.devices if d != "meta") or ("cpu",)
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self, target: Target, probe: Probe, case: Case) -> tuple[Any, dict | None]:
+        """(result, None) or (None, fault report); the learner's death ends the check at once."""
+        key = (id(target), probe, case.key())
+        if key in self._cache:
+            return self._cache[key]
+        try:
+            outcome = (probe(target, CaseRun(case)), None)
+        except LearnerFault as fault:
+            if isinstance(target, LocalTarget) and not target.label.startswith("mistake"):
+                raise GraderBug(f"the reference failed on {case.label}: {fault.report}") from None
+            outcome = (None, fault.report)
+        except SessionDied as died:
+            raise CheckFailed(str(died), case=case.label) from None
+        self._cache[key] = outcome
+        return outcome
+
+    def compare(self, probe: Probe, grid: list[dict[str, Any]], level: str = "values",
+                dtypes: tuple[str, ...] | None = ("float32", "float64"), grads: bool = False,
+                devices: tuple[str, ...] | None = None, what: str = "", against: Target | None = None) -> None:
+        """Run `probe` on the learner and the reference over the grid; fail on the smallest case that differs.
+
+        Args:
+            probe: a function `(target, case) -> result`, usually a `Run`.
+            grid: parameter dicts; each becomes cases per dtype and device.
+            level: how far to compare: structure, shape, dtype, device or values.
+            grads: compare the gradients in the `Run` instead of the output.
+            what: how to name the call in messages (e.g. "subsequent_mask(size)").
+            against: compare with this trusted target instead of the reference (e.g. PyTorch's own module).
+        """
+        cases = self.cases(grid, dtypes, devices)
+        failures = []
+        for case in cases:
+            expected, _ = self.run(against or self.reference, probe, case)
+            got, fault = self.run(self.learner, probe, case)
+            problem = _fault_text(fault) if fault else self._difference(expected, got, level, grads)
+            if problem:
+                failures.append((case, problem, fault))
+        if failures:
+            case, problem, fault = failures[0]
+            tried = f"{len(failures)} of {len(cases)} cases failed" if len(cases) > 1 else "the only case failed"
+            head = f"{what}: " if what else ""
+            message = f"{head}{problem}\n  smallest failing case: {case.label} ({tried})"
+            raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
+
+    def _difference(self, expected: Any, got: Any, level: str, grads: bool) -> str | None:
+        if not grads:
+            e = expected["output"] if isinstance(expected, Run) else expected
+            g = got["output"] if isinstance(got, Run) else got
+            return compare(e, g, level, self.tolerance, "output")
+        return _grad_difference(expected, got, self.tolerance)
+
+    def diagnose(self, probe: Probe, cases: list[Case]) -> Mistake | None:
+        """The first known mistake that gives what the learner's code gave on every case tried."""
+        for mistake, target in self.mistakes:
+            if all(self._same(probe, case, target) for case in cases):
+                return mistake
+        return None
+
+    def _same(self, probe: Probe, case: Case, target: LocalTarget) -> bool:
+        got, got_fault = self.run(self.learner, probe, case)
+        try:
+            theirs, their_fault = self.run(target, probe, case)
+        except CheckFailed:
+            return False
+        if got_fault or their_fault:
+            return bool(got_fault and their_fault and _same_fault(got_fault, their_fault))
+        return self._difference(theirs, got, "values", False) is None and \
+            (not isinstance(theirs, Run) or "grads" not in theirs or
+             _grad_difference(theirs, got, self.tolerance) is None)
+
+    def portable(self, probe: Probe, grid: list[dict[str, Any]], what: str = "",
+                 dtypes: tuple[str, ...] | None = ("float32",)) -> None:
+        """Fail when the code ignores the input's device: run on `meta` (a stand-in for a GPU) and,
+        when CUDA is in use, compare the GPU's answer with the CPU's."""
+        cases = self.cases(grid, ("float32",) if dtypes else None, ("meta",))
+        for case in cases:
+            self.run(self.reference, probe, case)
+            got, fault = self.run(self.learner, probe, case)
+            if fault:
+                raise CheckFailed(
+                    f"{what + ': ' if what else ''}on inputs that live on another device, your code failed:\n"
+                    f"  {_fault_text(fault)}\n"
+                    "  We ran it with tensors on the 'meta' device, which stands in for a GPU. This usually means a "
+                    "tensor is created on the default device (the CPU) instead of following the input, e.g. "
+                    "torch.zeros(n) instead of torch.zeros(n, device=x.device, dtype=x.dtype). On a GPU the same "
+                    f"line fails with 'Expected all tensors to be on the same device'.\n  case: {case.label}",
+                    case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
+        self.compare(probe, grid, level="device", dtypes=dtypes, devices=("meta",), what=what)
+        if "cuda" in self.devices:
+            self.compare(probe, grid, level="values", dtypes=dtypes, devices=("cuda",), what=what)
+            for case in self.cases(grid, dtypes, ("cuda",)):
+                cpu_case = Case(case.params, case.dtype, "cpu", case.seed)
+                on_cpu, _ = self.run(self.learner, probe, cpu_case)
+                on_gpu, _ = self.run(self.learner, probe, case)
+                problem = compare(_strip_device(on_cpu), _strip_device(on_gpu), "values", self.tolerance)
+                if problem:
+                    raise CheckFailed(f"your code gives different answers on the CPU and the GPU: {problem}",
+                                      case=case.label)
+
+    def same(self, probe: Callable[[Target], Any], message: str) -> None:
+        """A structural check: `probe(target)` must give the learner what it gives the reference
+        (e.g. the names of the buffers); `message` says what is wrong when it does not."""
+        try:
+            expected = probe(self.reference)
+        except LearnerFault as fault:
+            raise GraderBug(f"the reference failed: {fault.report}") from None
+        try:
+            got = probe(self.learner)
+        except LearnerFault as fault:
+            raise CheckFailed(f"{message}\n  {_fault_text(fault)}", fault=fault.report) from None
+        except SessionDied as died:
+            raise CheckFailed(str(died)) from None
+        if got != expected:
+            diagnosis = None
+            for mistake, target in self.mistakes:
+                try:
+                    if probe(target) == got:
+                        diagnosis = mistake
+                        break
+                except LearnerFault:
+                    continue
+            raise CheckFailed(message, diagnosis=diagnosis)
+
+    @staticmethod
+    def fail(message: str) -> None:
+        raise CheckFailed(message)
+
+    @staticmethod
+    def require(condition: bool, message: str) -> None:
+        if not condition:
+            raise CheckFailed(message)
+
+
+def _fault_text(fault: dict) -> str:
+    text = f"raised {fault.get('type')}: {fault.get('message')}".rstrip(": ")
+    if fault.get("traceback"):
+        text += "\n" + str(fault["traceback"]).rstrip()
+    return text
+
+
+def _same_fault(a: dict, b: dict) -> bool:
+    def norm(s: Any) -> str:
+        return re.sub(r"[0-9]+", "#", str(s or ""))[:200]
+
+    return a.get("type") == b.get("type") and norm(a.get("message")) == norm(b.get("message"))
+
+
+def _grad_difference(expected: Run, got: Run, tolerance: dict[str, Tolerance]) -> str | None:
+    eg, gg = expected.get("grads"), got.get("grads")
+    if eg is None:
+        raise GraderBug("the probe did not ask for gradients (grads=SEED)")
+    if not isinstance(gg, dict):
+        return "no gradients came back"
+    if eg.get("connected") and not gg.get("connected"):
+        return ("the output does not require grad: it was detached from the inputs (a .detach(), .data, "
+                ".item(), torch.no_grad() or a new tensor built from values breaks the graph)")
+    names = list(expected.get("names") or ())
+    groups = [("inputs", lambda i: f"the input '{names[i]}'" if i < len(names) else f"input {i}"),
+              ("kwargs", lambda k: f"the argument '{k}'"), ("params", lambda k: f"the parameter '{k}'")]
+    for group, label in groups:
+        e_group, g_group = eg.get(group) or {}, gg.get(group) or {}
+        keys = range(len(e_group)) if isinstance(e_group, (list, tuple)) else list(e_group)
+        for key in keys:
+            e = e_group[key]
+            g = (g_group[key] if isinstance(g_group, (list, tuple)) and key < len(g_group)
+                 else g_group.get(key) if isinstance(g_group, dict) else None)
+            if e is None:
+                continue
+            if g is None:
+                return (f"no gradient reached {label(key)}: something between it and the output is detached "
+                        "or rebuilt outside autograd")
+            problem = compare(e, g, "values", tolerance, f"gradient of {label(key)}")
+            if problem:
+                return problem + " (under a random upstream gradient)"
+    return None
+
+
+def _strip_device(tree: Any) -> Any:
+    from dl_course.grading.wire import TensorData
+
+    if isinstance(tree, TensorData):
+        return TensorData(tree.values, tree.shape, tree.dtype, "any")
+    if isinstance(tree, dict):
+        return {k: _strip_device(v) for k, v in tree.items() if k != "names"}
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_strip_device(v) for v in tree)
+    return tree

@@ -1,0 +1,73 @@
+"""The judge process: runs hidden suites against the learner's code and prints the verdict as JSON.
+
+Started by `runner` as `python -I -m dl_course.grading.judge`, with the job as JSON on stdin.
+It starts the learner zygote first (so both import torch at the same time), then runs pytest
+on the hidden suites with its own rootdir and ini, no conftest, no plugin autoload and no
+cache, and writes exactly one JSON document to stdout. Whatever happens, a verdict is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from typing import Any
+
+__all__ = ["main"]
+
+
+def _crashed(job: dict[str, Any], message: str) -> list[dict[str, Any]]:
+    return [{"exercise": e["id"], "title": e.get("title", ""), "passed": False, "score": 0,
+             "max_score": e.get("points", 0), "diagnosis": None, "duration_s": 0.0, "seed": job.get("seed"),
+             "devices": job.get("devices", ["cpu"]), "checks": [], "output": "", "error": message,
+             "file": e.get("display_file")} for e in job.get("exercises", [])]
+
+
+def main() -> int:
+    out = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # pytest and everything else print nowhere; only the verdict goes out
+    job = json.load(sys.stdin)
+    results: list[dict[str, Any]]
+    zygote = None
+    try:
+        from dl_course.grading.session import Zygote
+
+        zygote = Zygote()
+        import pytest
+
+        from dl_course.grading.plugin import JudgePlugin
+
+        if "cuda" in job.get("devices", []):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise RuntimeError("CUDA was asked for, but torch sees no GPU here")
+        plugin = JudgePlugin(job, zygote)
+        with tempfile.TemporaryDirectory(prefix="dl-course-judge-") as root:
+            ini = os.path.join(root, "pytest.ini")
+            with open(ini, "w") as f:
+                f.write("[pytest]\n")
+            args = [e["suite"] for e in job["exercises"]] + [
+                "-c", ini, "--rootdir", root, "--noconftest", "-p", "no:cacheprovider", "-p", "no:stepwise",
+                "--import-mode=importlib", "-q", "--no-header", "-o", "console_output_style=classic",
+                "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            ]
+            pytest.main(args, plugins=[plugin])
+        results = plugin.results()
+    except BaseException as exc:  # noqa: BLE001 - always emit a verdict
+        import traceback
+
+        detail = "".join(traceback.format_exception(exc))[-4000:] if job.get("author") else str(exc)
+        results = _crashed(job, f"the grader crashed: {detail}")
+    finally:
+        if zygote is not None:
+            zygote.close()
+    out.write(json.dumps({"version": 1, "results": results}))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

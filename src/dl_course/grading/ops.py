@@ -1,0 +1,200 @@
+"""The operations a hidden suite can ask of an implementation, and the code that performs them.
+
+The same `Executor` runs the learner's code (inside the learner process, behind the channel)
+and the reference or a known mistake (inside the judge): so all three are driven identically.
+
+An operation is a plain dict: {"op": NAME, ...}. Results are `wire.encode`d trees.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+import torch
+
+from dl_course.grading.wire import encode
+
+__all__ = ["Executor", "LearnerFault", "upstream_like", "materialize"]
+
+
+class LearnerFault(Exception):
+    """The implementation under test raised; carries a report safe to show."""
+
+    def __init__(self, report: dict[str, Any]):
+        super().__init__(report.get("message", ""))
+        self.report = report
+
+
+def upstream_like(t: torch.Tensor, seed: int) -> torch.Tensor:
+    """The random upstream gradient for one output, the same in every process for a seed."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(tuple(t.shape), generator=g, dtype=torch.float64).to(t.dtype).to(t.device)
+
+
+def materialize(tree: Any, handles: dict[int, Any]) -> Any:
+    """Turn an encoded request tree back into live objects (tensors on their device, handles)."""
+    if isinstance(tree, dict):
+        if tree.get("__tensor__") is True:
+            dtype = getattr(torch, tree["dtype"].replace("torch.", ""))
+            if tree["device"] == "meta" or tree["values"] is None:
+                return torch.empty(tuple(tree["shape"]), dtype=dtype, device=tree["device"])
+            return tree["values"].to(tree["device"])
+        if "__handle__" in tree:
+            return handles[tree["__handle__"]]
+        if "__seq__" in tree:
+            items = [materialize(v, handles) for v in tree["items"]]
+            return tuple(items) if tree["__seq__"] == "tuple" else items
+        if "__dict__" in tree:
+            return {k: materialize(v, handles) for k, v in tree["__dict__"].items()}
+        if "__dtype__" in tree:
+            return getattr(torch, tree["__dtype__"].replace("torch.", ""))
+        if "__device__" in tree:
+            return torch.device(tree["__device__"])
+    return tree
+
+
+def _fault(exc: BaseException, is_learner_frame: Callable[[str], bool]) -> LearnerFault:
+    """A report of an exception, showing only frames from the implementation's own files."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_learner_frame(f.filename)]
+    line = None
+    if isinstance(exc, SyntaxError) and exc.filename and is_learner_frame(exc.filename):
+        line = exc.lineno
+    elif frames:
+        line = frames[-1].lineno
+    shown = "".join(traceback.format_list(frames)) if frames else ""
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a learner's exception whose __str__ fails
+        text = "<unprintable>"
+    return LearnerFault({"type": type(exc).__name__, "message": text[:2000], "traceback": shown[-4000:],
+                         "line": line})
+
+
+class Executor:
+    """Performs operations against a namespace of names (a module's globals, or a known mistake)."""
+
+    def __init__(self, namespace: dict[str, Any], is_learner_frame: Callable[[str], bool] = lambda f: False):
+        self.namespace = namespace
+        self.handles: dict[int, Any] = {}
+        self.is_learner_frame = is_learner_frame
+
+    # -- the operations -------------------------------------------------------------------
+    def run(self, request: dict[str, Any]) -> Any:
+        op = request["op"]
+        method = getattr(self, f"op_{op}", None)
+        if method is None:
+            raise ValueError(f"unknown operation {op!r}")
+        args = {k: materialize(v, self.handles) for k, v in request.items() if k != "op"}
+        try:
+            return method(**args)
+        except LearnerFault:
+            raise
+        except Exception as exc:  # noqa: BLE001 - anything the implementation raised
+            raise _fault(exc, self.is_learner_frame) from None
+
+    def op_kinds(self, names: list[str]) -> dict[str, str]:
+        """What each required name is: class, module_class, function, other or missing."""
+        out = {}
+        for name in names:
+            if name not in self.namespace:
+                out[name] = "missing"
+                continue
+            obj = self.namespace[name]
+            if isinstance(obj, type):
+                out[name] = "module_class" if issubclass(obj, torch.nn.Module) else "class"
+            elif callable(obj):
+                out[name] = "function"
+            else:
+                out[name] = "other"
+        return out
+
+    def op_new(self, name: str, handle: int, args: tuple = (), kwargs: dict | None = None) -> Any:
+        obj = self.namespace[name](*args, **(kwargs or {}))
+        self.handles[handle] = obj
+        return encode(self._describe(obj))
+
+    def op_load_state(self, handle: int, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
+        module = self.handles[handle]
+        with torch.no_grad():
+            module.load_state_dict(state, strict=strict)
+        return None
+
+    def op_state(self, handle: int) -> Any:
+        module = self.handles[handle]
+        return encode({"parameters": dict(module.named_parameters()), "buffers": dict(module.named_buffers())},
+                      "state")
+
+    def op_to(self, handle: int, device: str | None = None, dtype: torch.dtype | None = None) -> Any:
+        module = self.handles[handle]
+        module.to(device=device, dtype=dtype)
+        return None
+
+    def op_mode(self, handle: int, train: bool) -> Any:
+        self.handles[handle].train(train)
+        return None
+
+    def op_seed(self, seed: int) -> Any:
+        torch.manual_seed(seed)
+        return None
+
+    def op_call(self, fn: Any, args: tuple = (), kwargs: dict | None = None, grads: int | None = None,
+                method: str | None = None) -> Any:
+        """Call a name, a handle or a handle's method; with `grads` (a seed), also backpropagate."""
+        target = self.namespace[fn] if isinstance(fn, str) else fn
+        module = target if isinstance(target, torch.nn.Module) else None
+        if method is not None:
+            target = getattr(target, method)
+        kwargs = dict(kwargs or {})
+        args = list(args)
+        if grads is not None:
+            args = [_leaf(a) for a in args]
+            kwargs = {k: _leaf(v) for k, v in kwargs.items()}
+            if module is not None:
+                module.zero_grad(set_to_none=True)
+        out = target(*args, **kwargs)
+        result = {"output": encode(out, "output")}
+        if grads is not None:
+            result["grads"] = self._backward(out, args, kwargs, module, grads)
+        return {"__dict__": result}
+
+    # -- helpers -----------------------------------------------------------------------------
+    @staticmethod
+    def _describe(obj: Any) -> dict[str, Any]:
+        if not isinstance(obj, torch.nn.Module):
+            return {"type": type(obj).__name__}
+        return {
+            "type": type(obj).__name__,
+            "parameters": {n: {"shape": list(p.shape), "dtype": str(p.dtype)} for n, p in obj.named_parameters()},
+            "buffers": {n: {"shape": list(b.shape), "dtype": str(b.dtype)} for n, b in obj.named_buffers()},
+        }
+
+    def _backward(self, out: Any, args: list, kwargs: dict, module: Any, seed: int) -> Any:
+        outputs = [t for t in _tensors(out) if t.is_floating_point()]
+        live = [t for t in outputs if t.requires_grad and t.device.type != "meta"]
+        if live:
+            total = sum((t * upstream_like(t, seed + i)).sum() for i, t in enumerate(live))
+            total.backward()
+        grads = {
+            "inputs": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
+            "kwargs": {k: v.grad for k, v in kwargs.items() if isinstance(v, torch.Tensor) and v.requires_grad},
+            "params": {n: p.grad for n, p in module.named_parameters()} if module is not None else {},
+            "connected": bool(live),
+        }
+        return encode(grads, "gradients")
+
+
+def _leaf(value: Any) -> Any:
+    if isinstance(value, torch.Tensor) and value.is_floating_point() and value.device.type != "meta":
+        return value.detach().clone().requires_grad_(True)
+    return value
+
+
+def _tensors(tree: Any) -> list[torch.Tensor]:
+    if isinstance(tree, torch.Tensor):
+        return [tree]
+    if isinstance(tree, (tuple, list)):
+        return [t for item in tree for t in _tensors(item)]
+    if isinstance(tree, dict):
+        return [t for item in tree.values() for t in _tensors(item)]
+    return []

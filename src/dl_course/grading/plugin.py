@@ -1,0 +1,252 @@
+"""The pytest plugin that turns hidden suites into verdicts.
+
+For each exercise's suite it adds the engine's own checks around the author's tests
+(`loads` and `defines` first, `api` last), opens a fresh learner session, gives the tests a
+`grade` fixture, stops an exercise at its first failure (later checks are "not run"), and
+records every check's result. Only messages written for the learner leave this plugin: never
+the suite's source or its tracebacks (authors get those with `author validate`).
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dl_course.course.model import Tolerance
+from dl_course.grading.harness import CheckFailed, Grade, GraderBug
+from dl_course.grading.mistakes import namespace_for, registered
+from dl_course.grading.ops import LearnerFault
+from dl_course.grading.session import SessionDied, Zygote
+from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module
+
+__all__ = ["JudgePlugin"]
+
+
+@dataclass
+class ExerciseRun:
+    """The state of one exercise while its suite runs."""
+
+    job: dict[str, Any]
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    grade: Grade | None = None
+    learner: RemoteTarget | None = None
+    failed: bool = False
+    started: float = field(default_factory=time.monotonic)
+    output: str = ""
+    error: str | None = None
+    finished: bool = False
+
+
+class EngineItem(pytest.Item):
+    """A check the engine adds to every exercise (loads, defines, api)."""
+
+    def __init__(self, *, check, title, run_fn, **kwargs):
+        super().__init__(**kwargs)
+        self.check, self.title, self.run_fn = check, title, run_fn
+
+    def runtest(self) -> None:
+        self.run_fn()
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class JudgePlugin:
+    def __init__(self, job: dict[str, Any], zygote: Zygote):
+        self.job = job
+        self.zygote = zygote
+        self.runs: dict[str, ExerciseRun] = {}
+        self.by_suite: dict[Path, ExerciseRun] = {}
+        for entry in job["exercises"]:
+            run = ExerciseRun(entry)
+            self.runs[entry["id"]] = run
+            self.by_suite[Path(entry["suite"]).resolve()] = run
+
+    # -- collection -------------------------------------------------------------------------
+    def _run_of(self, item: pytest.Item) -> ExerciseRun | None:
+        return self.by_suite.get(Path(item.path).resolve())
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            run = self.by_suite.get(Path(str(report.fspath)).resolve())
+            if run is not None:
+                run.error = "the hidden suite could not be loaded (a bug in the course pack)"
+                if self.job.get("author"):
+                    run.error += f":\n{report.longreprtext}"
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        ordered: list[pytest.Item] = []
+        for run in self.runs.values():
+            mine = [i for i in items if self._run_of(i) is run]
+            if not mine:
+                if run.error is None:
+                    run.error = "the hidden suite has no checks (a bug in the course pack)"
+                continue
+            parent = mine[0].parent
+            head = [
+                EngineItem.from_parent(parent, name="loads", check="loads", title="Your file imports cleanly",
+                                       run_fn=lambda r=run: self._loads(r)),
+                EngineItem.from_parent(parent, name="defines", check="defines",
+                                       title="It defines " + ", ".join(run.job["defines"]),
+                                       run_fn=lambda r=run: self._defines(r)),
+            ]
+            tail = []
+            if run.job.get("forbid"):
+                tail.append(EngineItem.from_parent(parent, name="api", check="api",
+                                                   title="It uses only what the exercise allows",
+                                                   run_fn=lambda r=run: self._api(r)))
+            ordered += head + mine + tail
+        items[:] = ordered
+
+    # -- the engine's own checks ------------------------------------------------------------
+    def _loads(self, run: ExerciseRun) -> None:
+        job = run.job
+        config = {
+            "file": job["file"], "defines": job["defines"], "forbid": job.get("forbid", []),
+            "variant": job.get("variant"), "hidden_dirs": self.job.get("hidden_dirs", []),
+            "sys_path": job.get("sys_path", []), "learner_dirs": job.get("learner_dirs", []),
+            "memory_bytes": self.job.get("memory_bytes"),
+        }
+        session = self.zygote.open(config, job["time_limit_s"])
+        run.learner = RemoteTarget(session)
+        reference = load_module(Path(job["solution"]), f"_dl_course_reference_{job['id']}")
+        mistakes = []
+        if job.get("mistakes") and Path(job["mistakes"]).is_file():
+            module = load_module(Path(job["mistakes"]), f"_dl_course_mistakes_{job['id']}")
+            mistakes = [(m, LocalTarget(namespace_for(module, m.id), f"mistake {m.id}")) for m in registered(module)]
+        tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
+        run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
+                          seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])))
+        try:
+            kinds = run.learner.answer()
+        except LearnerFault as fault:
+            report = fault.report
+            file = job.get("display_file", "your file")
+            if report.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+                raise CheckFailed(f"{file}, line {report.get('line')}: {report.get('type')}: {report.get('message')}",
+                                  fault=report) from None
+            raise CheckFailed(f"importing {file} raised {report.get('type')}: {report.get('message')}\n"
+                              f"{report.get('traceback') or ''}".rstrip(), fault=report) from None
+        except SessionDied as died:
+            raise CheckFailed(f"while importing your file: {died}") from None
+        run.kinds = kinds if isinstance(kinds, dict) else {}
+
+    def _defines(self, run: ExerciseRun) -> None:
+        expected = run.grade.reference.kinds(run.job["defines"])
+        got = getattr(run, "kinds", {})
+        words = {"module_class": "a class (a subclass of nn.Module)", "class": "a class", "function": "a function",
+                 "other": "something that cannot be called", "missing": "missing"}
+        for name, kind in expected.items():
+            mine = got.get(name, "missing")
+            if mine == "missing":
+                raise CheckFailed(f"'{name}' is not defined in {run.job.get('display_file', 'your file')}; "
+                                  f"the exercise asks for {words[kind]} called '{name}'")
+            if mine != kind:
+                raise CheckFailed(f"'{name}' should be {words[kind]}, but it is {words.get(mine, mine)}")
+
+    def _api(self, run: ExerciseRun) -> None:
+        used = run.learner.forbidden if run.learner else {}
+        if used:
+            calls = "; ".join(f"{name}" + (f" ({where} of your file)" if where else "") for name, where in used.items())
+            raise CheckFailed(f"your code calls {calls}, which this exercise forbids: build it from basic tensor "
+                              "operations instead")
+
+    # -- the fixture ------------------------------------------------------------------------
+    @pytest.fixture
+    def grade(self, request) -> Grade:
+        run = self._run_of(request.node)
+        if run is None or run.grade is None:
+            raise GraderBug("no learner session for this suite")
+        return run.grade
+
+    # -- running and recording --------------------------------------------------------------
+    def pytest_runtest_setup(self, item) -> None:
+        run = self._run_of(item)
+        if run is not None and run.failed:
+            pytest.skip("not run: an earlier check failed")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        run = self._run_of(item)
+        if run is None:
+            return
+        recorded = call.when == "call" or (call.when == "setup" and (report.skipped or report.failed))
+        if not recorded:
+            return
+        check = self._check(item)
+        if report.skipped:
+            check.update(status="not_run", passed=False, message="not run: an earlier check failed")
+        elif report.passed:
+            check.update(status="passed", passed=True)
+        else:
+            self._failure(check, call.excinfo, run)
+            run.failed = True
+        run.checks.append(check)
+
+    def _check(self, item) -> dict[str, Any]:
+        if isinstance(item, EngineItem):
+            name, title = item.check, item.title
+        else:
+            name = item.name.removeprefix("test_")
+            doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+            title = doc[0] if doc else name.replace("_", " ")
+        return {"name": name, "title": title, "passed": False, "status": "failed", "message": "", "case": None,
+                "diagnosis": None}
+
+    def _failure(self, check: dict[str, Any], excinfo, run: ExerciseRun) -> None:
+        exc = excinfo.value if excinfo else None
+        if isinstance(exc, CheckFailed):
+            check.update(message=exc.message, case=exc.case)
+            if exc.diagnosis is not None:
+                check["diagnosis"] = {"id": exc.diagnosis.id, "message": exc.diagnosis.message}
+            if exc.fault and exc.fault.get("line"):
+                check["line"] = exc.fault.get("line")
+            return
+        if isinstance(exc, SessionDied):
+            check.update(message=str(exc))
+            return
+        check["status"] = "error"
+        check["message"] = "the grader itself failed on this check (not your code's fault); please report it"
+        if self.job.get("author") and excinfo is not None:
+            check["message"] += ":\n" + "".join(traceback.format_exception(excinfo.type, exc, excinfo.tb))[-6000:]
+
+    def pytest_runtest_teardown(self, item, nextitem) -> None:
+        run = self._run_of(item)
+        if run is not None and (nextitem is None or self._run_of(nextitem) is not run):
+            self.finish(run)
+
+    def finish(self, run: ExerciseRun) -> None:
+        if run.finished:
+            return
+        run.finished = True
+        if run.learner is not None:
+            run.output = run.learner.session.close()
+        run.duration = time.monotonic() - run.started
+
+    # -- the verdict ------------------------------------------------------------------------
+    def results(self) -> list[dict[str, Any]]:
+        out = []
+        for run in self.runs.values():
+            self.finish(run)
+            checks = run.checks
+            passed = bool(checks) and run.error is None and all(c["passed"] for c in checks)
+            first_fail = next((c for c in checks if not c["passed"] and c["status"] != "not_run"), None)
+            total = len(checks) or 1
+            score = run.job["points"] if passed else round(run.job["points"] * sum(c["passed"] for c in checks) / total, 2)
+            out.append({
+                "exercise": run.job["id"], "title": run.job.get("title", ""), "passed": passed,
+                "score": score, "max_score": run.job["points"],
+                "diagnosis": first_fail["diagnosis"] if first_fail else None,
+                "duration_s": round(getattr(run, "duration", 0.0), 3), "seed": self.job["seed"],
+                "devices": self.job.get("devices", ["cpu"]), "checks": checks, "output": run.output,
+                "error": run.error, "file": run.job.get("display_file"),
+            })
+        return out

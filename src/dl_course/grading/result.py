@@ -1,0 +1,85 @@
+"""The verdict model: what `dl-course check --json` prints and the progress store keeps.
+
+Plain dataclasses: no torch, no pytest. Schema (version 1), per exercise:
+
+    exercise     str           the exercise id
+    title        str
+    passed       bool          every check passed
+    score        float         points earned (partial credit: the share of checks passed)
+    max_score    int           the exercise's points
+    diagnosis    {id, message} | null   the known mistake matched by the first failing check
+    duration_s   float         wall time spent in the learner's process and the checks
+    seed         int           the seed the inputs were drawn from (replay with --seed)
+    devices      [str]         devices the checks ran on
+    checks       [{name, title, passed, status, message, case, diagnosis}]
+                 status: passed | failed | not_run | error
+    output       str           what the learner's code printed (capped)
+    error        str | null    why the exercise could not be graded at all
+    file         str | null    the learner's file, relative to the workspace
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["CheckResult", "ExerciseResult", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class CheckResult:
+    name: str
+    title: str
+    passed: bool
+    status: str
+    message: str = ""
+    case: str | None = None
+    diagnosis: dict[str, str] | None = None
+    line: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CheckResult":
+        return cls(name=str(d.get("name", "")), title=str(d.get("title", "")), passed=bool(d.get("passed")),
+                   status=str(d.get("status", "failed")), message=str(d.get("message") or ""), case=d.get("case"),
+                   diagnosis=d.get("diagnosis"), line=d.get("line"))
+
+
+@dataclass
+class ExerciseResult:
+    exercise: str
+    title: str
+    passed: bool
+    score: float
+    max_score: int
+    diagnosis: dict[str, str] | None
+    duration_s: float
+    seed: int | None
+    devices: list[str]
+    checks: list[CheckResult] = field(default_factory=list)
+    output: str = ""
+    error: str | None = None
+    file: str | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
+        return cls(exercise=str(d["exercise"]), title=str(d.get("title", "")), passed=bool(d.get("passed")),
+                   score=float(d.get("score", 0)), max_score=int(d.get("max_score", 0)),
+                   diagnosis=d.get("diagnosis"), duration_s=float(d.get("duration_s", 0.0)), seed=d.get("seed"),
+                   devices=list(d.get("devices") or []),
+                   checks=[CheckResult.from_dict(c) for c in d.get("checks", [])], output=str(d.get("output") or ""),
+                   error=d.get("error"), file=d.get("file"))
+
+    @property
+    def first_failure(self) -> CheckResult | None:
+        return next((c for c in self.checks if c.status in ("failed", "error")), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def failed(cls, exercise: str, title: str, max_score: int, message: str, seed: int | None = None,
+               devices: list[str] | None = None, file: str | None = None) -> "ExerciseResult":
+        return cls(exercise=exercise, title=title, passed=False, score=0.0, max_score=max_score, diagnosis=None,
+                   duration_s=0.0, seed=seed, devices=devices or [], error=message, file=file)

@@ -1,0 +1,107 @@
+"""Runs the judge from the CLI's process (which never imports torch) and reads its verdict.
+
+`grade(...)` builds a job (which file is graded against which hidden suite, with which
+settings), starts `python -I -m dl_course.grading.judge` outside the workspace with a
+whitelisted environment, and reads exactly one JSON document back. A judge that dies, hangs
+or answers garbage produces failed results that say so: never a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from dl_course.course.model import Exercise, Pack
+from dl_course.grading.result import ExerciseResult
+from dl_course.grading.session import safe_env
+
+__all__ = ["Submission", "grade", "resolve_devices", "DEFAULT_MEMORY"]
+
+DEFAULT_MEMORY = 6 * 1024**3
+_ANSWER_CAP = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One file to grade as one exercise."""
+
+    exercise: Exercise
+    file: Path
+    display: str = ""
+    """How to name the file to the learner (relative to the workspace)."""
+    variant: str | None = None
+    """Grade one known mistake of `file` (a copy of mistakes.py) instead of the file's own names."""
+
+
+def resolve_devices(device: str) -> list[str]:
+    """`auto` → cpu, plus cuda when a GPU is visible; `all` → cpu and cuda; otherwise as given."""
+    if device == "auto":
+        return ["cpu", "cuda"] if _cuda_visible() else ["cpu"]
+    if device == "all":
+        return ["cpu", "cuda"]
+    return [device]
+
+
+def _cuda_visible() -> bool:
+    # Cheap: look for an NVIDIA driver without importing torch in this process.
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
+
+
+def _job_entry(pack: Pack, sub: Submission) -> dict:
+    ex = sub.exercise
+    folder = str(sub.file.resolve().parent)
+    return {
+        "id": ex.id, "title": ex.title, "points": ex.points, "suite": str(ex.suite), "solution": str(ex.solution),
+        "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
+        "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
+        "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
+        "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},
+    }
+
+
+def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", seed: int | None = None,
+          author: bool = False, python: str | None = None) -> list[ExerciseResult]:
+    """Grade submissions in one judge process; one result per submission, in order."""
+    subs = list(submissions)
+    if not subs:
+        return []
+    seed = random.randrange(1, 10**6) if seed is None else seed
+    devices = resolve_devices(device)
+    job = {
+        "exercises": [_job_entry(pack, s) for s in subs], "seed": seed, "devices": devices, "author": author,
+        "hidden_dirs": [str(d) for d in pack.hidden_dirs], "memory_bytes": DEFAULT_MEMORY,
+    }
+    budget = 90 + sum(s.exercise.time_limit_s + 15 for s in subs)
+    env = safe_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+
+    def failed(message: str) -> list[ExerciseResult]:
+        return [ExerciseResult.failed(s.exercise.id, s.exercise.title, s.exercise.points, message, seed, devices,
+                                      s.display) for s in subs]
+
+    with tempfile.TemporaryDirectory(prefix="dl-course-") as cwd:
+        try:
+            proc = subprocess.run([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
+                                  input=json.dumps(job).encode(), capture_output=True, cwd=cwd, env=env,
+                                  timeout=budget)
+        except subprocess.TimeoutExpired:
+            return failed(f"the grader did not finish within {budget:.0f} s")
+    raw = proc.stdout[:_ANSWER_CAP]
+    try:
+        answer = json.loads(raw)
+        results = [ExerciseResult.from_dict(r) for r in answer["results"]]
+    except (ValueError, KeyError, TypeError):
+        tail = proc.stderr.decode("utf-8", "replace")[-1500:]
+        return failed(f"the grader stopped without a verdict (exit status {proc.returncode})"
+                      + (f":\n{tail}" if author and tail else ""))
+    if len(results) != len(subs):
+        return failed("the grader's verdict did not cover every exercise")
+    return results

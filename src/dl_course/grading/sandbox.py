@@ -1,0 +1,156 @@
+"""Guards installed inside the learner process before the learner's code is imported.
+
+- an audit hook (which cannot be removed) refuses to read the pack's hidden folders, to look at
+  other processes through /proc, to connect sockets, to start or signal processes;
+- resource limits cap memory (where the OS allows) and forbid core dumps;
+- an API watcher records calls the exercise forbids, whichever Python route reached them.
+
+These run in the learner's own process, so they are a fence, not the verdict: the verdict is
+decided in the judge from plain data.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, Callable
+
+__all__ = ["install_audit_hook", "apply_limits", "ApiWatch"]
+
+_BLOCKED_EVENTS = {
+    "socket.connect": "opening network connections",
+    "socket.bind": "opening network connections",
+    "os.system": "starting other programs",
+    "subprocess.Popen": "starting other programs",
+    "os.exec": "starting other programs",
+    "os.posix_spawn": "starting other programs",
+    "os.spawn": "starting other programs",
+    "pty.spawn": "starting other programs",
+    "os.fork": "starting other processes",
+    "os.forkpty": "starting other processes",
+    "os.kill": "signalling other processes",
+    "os.killpg": "signalling other processes",
+}
+
+
+def install_audit_hook(hidden_dirs: list[str]) -> None:
+    """Refuse, from now on in this process, what a learner's code has no business doing."""
+    hidden = tuple(os.path.realpath(d) + os.sep for d in hidden_dirs)
+    own_proc = (f"/proc/{os.getpid()}/", "/proc/self/", "/proc/thread-self/")
+    busy = [False]
+
+    def refuse(what: str) -> None:
+        raise PermissionError(f"dl-course: {what} is not allowed while grading")
+
+    def check_path(path: Any) -> None:
+        if isinstance(path, int):
+            return
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        if not isinstance(path, str):
+            return
+        real = os.path.realpath(path) + os.sep
+        if real.startswith(hidden):
+            refuse("reading the course's hidden tests or reference solutions")
+        if real.startswith("/proc/") and not real.startswith(own_proc):
+            parts = real.split("/")
+            if len(parts) > 2 and parts[2].isdigit():
+                refuse("looking at other processes")
+
+    def hook(event: str, args: tuple) -> None:
+        if busy[0]:
+            return
+        if event in _BLOCKED_EVENTS:
+            refuse(_BLOCKED_EVENTS[event])
+        if event in ("open", "os.listdir", "os.scandir", "shutil.copyfile", "os.rename", "os.remove") and args:
+            busy[0] = True
+            try:
+                check_path(args[0])
+            finally:
+                busy[0] = False
+
+    sys.addaudithook(hook)
+
+
+def apply_limits(memory_bytes: int | None) -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory_bytes:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        except (ValueError, OSError):
+            pass
+
+
+class ApiWatch:
+    """Records calls to forbidden functions and modules, with the learner's line that made them."""
+
+    def __init__(self, forbidden: list[str], is_learner_frame: Callable[[str], bool]):
+        import torch
+        from torch.overrides import TorchFunctionMode, resolve_name
+
+        self.seen: dict[str, str] = {}
+        self.is_learner_frame = is_learner_frame
+        functions, modules = set(), []
+        for name in forbidden:
+            obj = _resolve(name)
+            if isinstance(obj, type) and issubclass(obj, torch.nn.Module):
+                modules.append((name, obj))
+            else:
+                functions.add(name)
+                if obj is not None:
+                    functions.add(resolve_name(obj) or name)
+        self.functions = functions
+        watch = self
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                if watch.functions:
+                    name = resolve_name(func)
+                    if name in watch.functions:
+                        watch.record(name)
+                return func(*args, **(kwargs or {}))
+
+        self.mode = Mode()
+        if modules:
+            def pre_hook(module, inputs):
+                for name, cls in modules:
+                    if isinstance(module, cls):
+                        watch.record(name)
+
+            torch.nn.modules.module.register_module_forward_pre_hook(pre_hook)
+
+    def record(self, name: str) -> None:
+        if name in self.seen:
+            return
+        where = ""
+        for frame in reversed(traceback.extract_stack()):
+            if self.is_learner_frame(frame.filename):
+                where = f"line {frame.lineno}"
+                break
+        self.seen[name] = where
+
+    def start(self) -> None:
+        self.mode.__enter__()
+
+
+def _resolve(dotted: str) -> Any:
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None

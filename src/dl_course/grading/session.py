@@ -1,0 +1,221 @@
+"""The judge's side of the learner process: start the zygote, open one session per exercise.
+
+A session is a fresh forked process that imported only the learner's file. The judge talks
+to it over a socket of length-prefixed frames, reads its output through a capped pipe, and
+kills it when its time is up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+from dl_course.grading.channel import ChannelClosed, ChannelTimeout, FrameTooLarge, recv_frame, send_frame
+
+__all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "safe_env"]
+
+OUTPUT_CAP = 64 * 1024
+_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT",
+             "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def safe_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A whitelisted environment: nothing like PYTHONPATH, PYTHONSTARTUP or PYTEST_ADDOPTS."""
+    env = {k: os.environ[k] for k in _ENV_KEEP if k in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    env.update(extra or {})
+    return env
+
+
+class SessionDied(Exception):
+    """The learner process ended (or was ended) without a valid answer. The message says how."""
+
+
+class _Output(threading.Thread):
+    """Drains a pipe, keeping at most OUTPUT_CAP bytes (a learner printing 1 GB fills nothing)."""
+
+    def __init__(self, fd: int):
+        super().__init__(daemon=True)
+        self.fd, self.kept, self.total = fd, bytearray(), 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            if len(self.kept) < OUTPUT_CAP:
+                self.kept += chunk[: OUTPUT_CAP - len(self.kept)]
+        os.close(self.fd)
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", "replace")
+        if self.total > len(self.kept):
+            text += f"\n… output cut: {self.total - len(self.kept):,} more bytes not shown"
+        return text
+
+
+class Zygote:
+    """The warm learner process (torch imported, nothing learner-made) that forks sessions."""
+
+    def __init__(self, python: str | None = None, cwd: str | None = None):
+        self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
+        self.control, child = socket.socketpair()
+        self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
+        self.proc = subprocess.Popen(
+            [python or sys.executable, "-I", "-m", "dl_course.grading.learner", str(child.fileno())],
+            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+            cwd=cwd or self._tmp.name, env=safe_env(), start_new_session=True,
+        )
+        child.close()
+        self.ready = False
+
+    def _read_event(self, timeout: float | None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        data = b""
+        need = 4
+        size = None
+        while len(data) < need:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.control], [], [], left)[0]:
+                    raise TimeoutError("the learner process did not answer")
+            chunk = self.control.recv(need - len(data))
+            if not chunk:
+                raise SessionDied(self._startup_error())
+            data += chunk
+            if size is None and len(data) == 4:
+                size = int.from_bytes(data, "big")
+                data, need = b"", size
+        return json.loads(data)
+
+    def _startup_error(self) -> str:
+        self.stderr.seek(0)
+        tail = self.stderr.read()[-2000:].decode("utf-8", "replace")
+        return "the learner process could not start" + (f":\n{tail}" if tail else "")
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        if not self.ready:
+            event = self._read_event(timeout)
+            if event.get("event") != "ready":
+                raise SessionDied(self._startup_error())
+            self.ready = True
+
+    def open(self, config: dict[str, Any], time_limit: float) -> "Session":
+        self.wait_ready()
+        mine, theirs = socket.socketpair()
+        out_r, out_w = os.pipe()
+        payload = json.dumps(config).encode()
+        socket.send_fds(self.control, [len(payload).to_bytes(4, "big")], [theirs.fileno(), out_w])
+        self.control.sendall(payload)
+        theirs.close()
+        os.close(out_w)
+        event = self._read_event(30)
+        output = _Output(out_r)
+        output.start()
+        return Session(self, mine, event["pid"], output, time_limit)
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+            self.proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001
+            self.proc.kill()
+        self.stderr.close()
+        self._tmp.cleanup()
+
+
+class Session:
+    """One learner process for one exercise: requests in, plain answers out, within a time limit."""
+
+    def __init__(self, zygote: Zygote, sock: socket.socket, pid: int, output: _Output, time_limit: float):
+        self.zygote, self.sock, self.pid, self.output = zygote, sock, pid, output
+        self.time_limit = time_limit
+        self.deadline = time.monotonic() + time_limit
+        self.dead: str | None = None
+        self.exit_event: dict[str, Any] | None = None
+
+    def receive(self) -> bytes:
+        """The next answer, or SessionDied saying why there is none."""
+        if self.dead:
+            raise SessionDied(self.dead)
+        try:
+            return recv_frame(self.sock, self.deadline)
+        except ChannelTimeout:
+            self._kill()
+            self.dead = f"timed out after {self.time_limit:g} s (an infinite loop, or far too slow?)"
+        except FrameTooLarge as e:
+            self._kill()
+            self.dead = f"the answer was too large ({e.args[0]:,} bytes)"
+        except (ChannelClosed, OSError):
+            self.dead = self._why_ended()
+        raise SessionDied(self.dead)
+
+    def send(self, payload: bytes) -> None:
+        if self.dead:
+            raise SessionDied(self.dead)
+        try:
+            send_frame(self.sock, payload)
+        except OSError:
+            self.dead = self._why_ended()
+            raise SessionDied(self.dead) from None
+
+    def _kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._wait_exit()
+
+    def _wait_exit(self) -> dict[str, Any]:
+        if self.exit_event is None:
+            try:
+                self.exit_event = self.zygote._read_event(10)
+            except (TimeoutError, SessionDied):
+                self.exit_event = {"event": "exited", "status": None, "signal": None}
+        return self.exit_event
+
+    def _why_ended(self) -> str:
+        event = self._wait_exit()
+        if event.get("signal"):
+            sig = event["signal"]
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            extra = " (out of memory?)" if sig == signal.SIGKILL else ""
+            return f"the process running your code was killed by {name}{extra} before answering"
+        status = event.get("status")
+        if status == 0:
+            return "your code ended the process (exit status 0) before answering; do not exit while being graded"
+        if status is None:
+            return "the process running your code ended before answering"
+        return f"the process running your code exited with status {status} before answering"
+
+    def close(self) -> str:
+        """End the session; return what the learner's code printed (capped)."""
+        if not self.dead:
+            try:
+                from dl_course.grading import wire
+
+                send_frame(self.sock, wire.dumps({"op": "close"}))
+            except OSError:
+                pass
+        self.sock.close()
+        if self.exit_event is None:
+            try:
+                self.exit_event = self.zygote._read_event(5)
+            except (TimeoutError, SessionDied):
+                self._kill()
+        self.output.join(timeout=2)
+        return self.output.text()

@@ -1,0 +1,147 @@
+"""Targets: what a hidden suite drives. The learner's code (remote) and the reference or a known
+mistake (local) answer the same operations, so one probe runs against all of them.
+
+    def probe(t, c):                         # t: a Target, c: a CaseRun
+        cell = t.new("GRUCell", c.f, c.h)
+        t.load_state(cell, c.state_of(torch.nn.GRUCell, c.f, c.h))
+        t.to(cell, c.device, c.dtype)
+        return t.forward(cell, c.randn(c.n, c.f), grads=c.seed, names=("x",))
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dl_course.grading import wire
+from dl_course.grading.ops import Executor, LearnerFault
+from dl_course.grading.session import Session, SessionDied
+
+__all__ = ["Target", "LocalTarget", "RemoteTarget", "Handle", "Run", "LearnerFault", "SessionDied",
+           "load_module"]
+
+
+@dataclass(frozen=True)
+class Handle:
+    """An object living in a target (a module the probe built)."""
+
+    id: int
+    info: dict
+
+    def __wire__(self) -> dict:
+        return {"__handle__": self.id}
+
+    @property
+    def parameters(self) -> dict:
+        return self.info.get("parameters", {})
+
+    @property
+    def buffers(self) -> dict:
+        return self.info.get("buffers", {})
+
+
+class Run(dict):
+    """What one call gave back: `output` and, when asked, `grads`; `names` labels the inputs."""
+
+
+class Target:
+    """The operations a probe may use. Subclasses only say how a request travels."""
+
+    label = "target"
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def _send(self, request: dict[str, Any]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _op(self, op: str, **fields: Any) -> Any:
+        request = {"op": op, **{k: wire.encode(v, k) for k, v in fields.items()}}
+        return self._send(request)
+
+    def kinds(self, names: list[str]) -> dict[str, str]:
+        return self._op("kinds", names=list(names))
+
+    def new(self, name: str, *args: Any, **kwargs: Any) -> Handle:
+        self._next += 1
+        info = wire.decode(self._op("new", name=name, handle=self._next, args=args, kwargs=kwargs))
+        return Handle(self._next, info)
+
+    def load_state(self, handle: Handle, state: dict, strict: bool = True) -> None:
+        self._op("load_state", handle=handle.id, state=state, strict=strict)
+
+    def state(self, handle: Handle) -> dict:
+        return wire.decode(self._op("state", handle=handle.id), "state")
+
+    def to(self, handle: Handle, device: str | None = None, dtype: Any = None) -> None:
+        self._op("to", handle=handle.id, device=device, dtype=dtype)
+
+    def train(self, handle: Handle, mode: bool = True) -> None:
+        self._op("mode", handle=handle.id, train=mode)
+
+    def seed(self, seed: int) -> None:
+        self._op("seed", seed=seed)
+
+    def call(self, fn: str | Handle, *args: Any, grads: int | None = None, method: str | None = None,
+             names: tuple[str, ...] = (), **kwargs: Any) -> Run:
+        """Call a name or a module; with `grads=SEED`, backpropagate a random upstream gradient."""
+        tree = self._op("call", fn=fn, args=args, kwargs=kwargs, grads=grads, method=method)
+        run = Run(wire.decode(tree))
+        run["names"] = tuple(names)
+        return run
+
+    forward = call
+
+
+def load_module(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class LocalTarget(Target):
+    """Trusted code (the reference, a known mistake) run inside the judge."""
+
+    def __init__(self, namespace: dict[str, Any], label: str):
+        super().__init__()
+        self.executor = Executor(namespace)
+        self.label = label
+
+    def _send(self, request: dict[str, Any]) -> Any:
+        # The same encoding round trip as the remote side, so all targets see identical inputs.
+        return self.executor.run(request)
+
+
+class RemoteTarget(Target):
+    """The learner's code, in its own process, behind a session."""
+
+    label = "your code"
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = session
+        self.forbidden: dict[str, str] = {}
+
+    def _send(self, request: dict[str, Any]) -> Any:
+        self.session.send(wire.dumps(request))
+        return self.answer()
+
+    def answer(self) -> Any:
+        try:
+            reply = wire.loads(self.session.receive())
+        except wire.WireError as e:
+            raise LearnerFault({"type": "WireError", "message": str(e), "traceback": "", "line": None}) from None
+        if not isinstance(reply, dict):
+            raise LearnerFault({"type": "WireError", "message": "malformed answer", "traceback": "", "line": None})
+        forbidden = reply.get("forbidden")
+        if isinstance(forbidden, dict):
+            self.forbidden.update({str(k): str(v) for k, v in forbidden.items()})
+        if "fault" in reply:
+            fault = reply["fault"] if isinstance(reply["fault"], dict) else {}
+            raise LearnerFault({k: fault.get(k) for k in ("type", "message", "traceback", "line")})
+        return reply.get("ok")
