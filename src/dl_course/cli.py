@@ -1,0 +1,266 @@
+"""The `dl-course` command: parse, call one service function, print. No logic lives here.
+
+Exit status: 0 when everything graded passed (or the command did its job), 1 for a failed
+verdict, 2 for a usage, course-pack or workspace error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, List, Optional
+
+import typer
+
+from dl_course.errors import CourseError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="A terminal course in deep learning for sequences that grades your own PyTorch code.\n\n"
+                       "Start with: dl-course start chapter9")
+author_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tools for instructors: new, validate.")
+app.add_typer(author_app, name="author")
+
+CourseOpt = Annotated[Optional[str], typer.Option("--course", envvar="DL_COURSE_PACK", metavar="DIR",
+                                                  help="Use the course pack in DIR instead of the built-in one.")]
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+    all = "all"
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def reports_errors(fn: Callable) -> Callable:
+    """Turn a CourseError into a one-line message on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CourseError as e:
+            from rich.text import Text
+
+            _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)))
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+@app.command()
+@reports_errors
+def start(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, chapter9 or chapter09.")],
+          course: CourseOpt = None) -> None:
+    """Create (or find) your workspace and write the chapter's exercise files; never overwrites your work."""
+    from dl_course import service
+
+    report = service.start(chapter, course)
+    console = _console()
+    ws = report.workspace
+    if report.created_workspace:
+        console.print(f"Created a dl-course workspace in {ws.root}")
+    else:
+        console.print(f"Using the workspace in {ws.root}")
+    for path, created in report.files:
+        status = "[green]created[/]" if created else "[dim]kept (already there)[/]"
+        console.print(f"  {status} {ws.display(path)}")
+    first = next((p for p, _ in report.files if p.suffix == ".py"), None)
+    console.print(f"\nNext: read the lesson with [bold]dl-course lesson {report.chapter_id}[/], open "
+                  f"[bold]{ws.display(first) if first else ''}[/] in your editor, and run "
+                  f"[bold]dl-course check {first.stem if first else ''}[/].")
+
+
+@app.command()
+@reports_errors
+def check(exercises: Annotated[Optional[List[str]], typer.Argument(
+              help="Exercises to grade (ids or file names); default: every exercise file under this folder.")] = None,
+          device: Annotated[Device, typer.Option(help="Where to run: auto (GPU too when there is one), cpu, "
+                                                      "cuda, or all.")] = Device.auto,
+          seed: Annotated[Optional[int], typer.Option(help="Draw the test inputs from this seed (replays a "
+                                                           "failure reported with it).")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (see the README for "
+                                                               "the schema).")] = False,
+          course: CourseOpt = None) -> None:
+    """Grade your exercise files against the hidden checks."""
+    from dl_course import service
+
+    ctx = service.open_course(course)
+    chosen = service.select(ctx, exercises or [])
+    results = service.check(ctx, chosen, device=device.value, seed=seed)
+    from dl_course.render import print_results, results_json
+
+    if as_json:
+        sys.stdout.write(json.dumps(results_json(results), indent=2) + "\n")
+    else:
+        print_results(_console(), results, ctx.pack)
+    raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
+
+
+@app.command("list")
+@reports_errors
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+          course: CourseOpt = None) -> None:
+    """List chapters and exercises with your status and the path of each file."""
+    from dl_course import service
+
+    rows = service.listing(service.open_course(course))
+    if as_json:
+        sys.stdout.write(json.dumps({"chapters": rows}, indent=2) + "\n")
+        return
+    from dl_course.render import print_listing
+
+    print_listing(_console(), rows)
+
+
+@app.command()
+@reports_errors
+def progress(course: CourseOpt = None) -> None:
+    """Show how far you are, chapter by chapter."""
+    from dl_course import service
+    from dl_course.render import print_progress
+
+    ctx = service.open_course(course)
+    ctx.need_workspace()
+    print_progress(_console(), service.listing(ctx))
+
+
+@app.command()
+@reports_errors
+def hint(exercise: Annotated[str, typer.Argument(help="The exercise id.")], course: CourseOpt = None) -> None:
+    """Show the next hint (the one about your latest failure first)."""
+    from dl_course import service
+
+    ctx = service.open_course(course)
+    report = service.next_hint(ctx, ctx.pack.exercise(exercise))
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    console = _console()
+    if report.hint is None:
+        console.print(f"No more hints for {report.exercise} (you have seen all {report.total}). "
+                      f"`dl-course lesson` has the full story; `dl-course solution {report.exercise} --reveal` "
+                      "shows the answer.")
+        return
+    title = f"Hint {report.number} of {report.total} · {report.exercise}"
+    if report.why:
+        title += f" · {report.why}"
+    console.print(Panel(Markdown(report.hint.text), title=title, title_align="left", border_style="cyan"))
+
+
+@app.command()
+@reports_errors
+def solution(exercise: Annotated[str, typer.Argument(help="The exercise id.")],
+             reveal: Annotated[bool, typer.Option(help="Show it even before you pass (recorded).")] = False,
+             course: CourseOpt = None) -> None:
+    """Show the reference solution (after you pass, or with --reveal)."""
+    from dl_course import service
+
+    ctx = service.open_course(course)
+    text = service.solution(ctx, ctx.pack.exercise(exercise), reveal=reveal)
+    from rich.syntax import Syntax
+
+    _console().print(Syntax(text, "python", line_numbers=True))
+
+
+@app.command()
+@reports_errors
+def reset(exercise: Annotated[str, typer.Argument(help="The exercise id.")],
+          yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+          course: CourseOpt = None) -> None:
+    """Put the starter file back (your current file is backed up first)."""
+    from dl_course import service
+
+    ctx = service.open_course(course)
+    ex = ctx.pack.exercise(exercise)
+    path = ctx.need_workspace().file_for(ctx.pack, ex)
+    if not yes and sys.stdin.isatty() and path.exists():
+        typer.confirm(f"Replace {path} with the starter? (a backup is kept)", abort=True)
+    path, backup = service.reset(ctx, ex)
+    console = _console()
+    if backup:
+        console.print(f"Backed up your file to {backup}")
+    console.print(f"{path} is the starter again.")
+
+
+@app.command()
+@reports_errors
+def lesson(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, chapter9 or chapter09.")],
+           course: CourseOpt = None) -> None:
+    """Print a chapter's lesson in the terminal."""
+    from dl_course import service
+
+    text = service.lesson_text(service.open_course(course), chapter)
+    from rich.markdown import Markdown
+
+    console = _console()
+    with console.pager(styles=True) if sys.stdout.isatty() else _nullcontext():
+        console.print(Markdown(text, code_theme="monokai"))
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@author_app.command("new")
+@reports_errors
+def author_new(spec: Annotated[str, typer.Argument(help="CHAPTER/EXERCISE_ID, e.g. chapter9/my_exercise.")],
+               course: Annotated[Optional[Path], typer.Option("--course", metavar="DIR",
+                                                              help="The pack to add to (default: this folder).")
+                                 ] = None) -> None:
+    """Scaffold a new exercise: manifest, starter, reference, hidden suite and known mistakes."""
+    from dl_course.author import new_exercise
+
+    files = new_exercise((course or Path.cwd()).resolve(), spec)
+    console = _console()
+    for path in files:
+        console.print(f"  wrote {path}")
+    exercise_id = spec.split("/", 1)[1]
+    console.print(f"\nFill in every TODO, then prove it sound: [bold]dl-course author validate {exercise_id}[/]")
+
+
+@author_app.command("validate")
+@reports_errors
+def author_validate(exercises: Annotated[Optional[List[str]], typer.Argument(
+                        help="Exercise ids (default: the whole course).")] = None,
+                    device: Annotated[Device, typer.Option(help="Where to run the checks.")] = Device.auto,
+                    course: CourseOpt = None) -> None:
+    """Prove exercises sound: reference passes, starter fails, every known mistake caught and named."""
+    from dl_course.author import validate
+    from dl_course.course import load_pack
+
+    pack = load_pack(course)
+    chosen = [pack.exercise(e) for e in exercises] if exercises else list(pack.exercises.values())
+    verdicts = validate(pack, chosen, device=device.value)
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("exercise", "reference", "starter", "known mistakes", "stable", "verdict"):
+        table.add_column(col)
+    for v in verdicts:
+        diagnosed = sum(1 for m, d in v.mistakes if f"diagnosed {m}" in d)
+        table.add_row(v.exercise, v.reference, v.starter, f"{diagnosed}/{len(v.mistakes)} named",
+                      "yes" if v.stable else "no", Text("sound", style="green") if v.ok else Text("NOT sound", style="red"))
+    console.print(table)
+    for v in verdicts:
+        for problem in v.problems:
+            console.print(Text.assemble((f"{v.exercise}: ", "bold red"), problem))
+    raise typer.Exit(code=0 if all(v.ok for v in verdicts) else 1)
+
+
+def main() -> None:
+    app()

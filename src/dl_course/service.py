@@ -1,0 +1,179 @@
+"""What each learner command does, as plain functions returning data (the CLI only prints).
+
+Nothing here imports torch: grading happens in other processes (see `grading.runner`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dl_course.course import Exercise, Hint, Pack, load_pack
+from dl_course.errors import CourseError, WorkspaceError
+from dl_course.progress import Progress
+from dl_course.workspace import Workspace, code_hash, create_workspace, find_workspace
+
+__all__ = ["Course", "open_course", "start", "check", "listing", "next_hint", "solution", "reset", "lesson_text",
+           "StartReport", "HintReport"]
+
+
+@dataclass
+class Course:
+    """A pack and, when there is one, the learner's workspace and its progress store."""
+
+    pack: Pack
+    workspace: Workspace | None
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.need_workspace().database)
+
+    def need_workspace(self) -> Workspace:
+        if self.workspace is None:
+            raise WorkspaceError("no dl-course workspace here or above this folder; "
+                                 "run `dl-course start chapter9` in the folder where you want to work")
+        return self.workspace
+
+
+def open_course(course: str | None = None, cwd: Path | None = None) -> Course:
+    workspace = find_workspace(cwd)
+    pack = load_pack(course or (workspace.course if workspace else None))
+    return Course(pack, workspace)
+
+
+@dataclass
+class StartReport:
+    workspace: Workspace
+    created_workspace: bool
+    chapter_id: str
+    files: list[tuple[Path, bool]] = field(default_factory=list)
+
+
+def start(chapter: str, course: str | None = None, cwd: Path | None = None) -> StartReport:
+    cwd = cwd or Path.cwd()
+    ctx = open_course(course, cwd)
+    chap = ctx.pack.chapter(chapter)
+    created = ctx.workspace is None
+    workspace = ctx.workspace or create_workspace(cwd, course)
+    files = workspace.scaffold(ctx.pack, chap)
+    return StartReport(workspace, created, chap.id, files)
+
+
+def select(ctx: Course, names: list[str], cwd: Path | None = None) -> list[Exercise]:
+    """The exercises a learner means: those named, else every started one under `cwd`."""
+    ws = ctx.need_workspace()
+    if names:
+        chosen = [ctx.pack.exercise(n) for n in names]
+        missing = [e for e in chosen if not ws.file_for(ctx.pack, e).is_file()]
+        if missing:
+            e = missing[0]
+            chapter = ctx.pack.chapter_of(e)
+            raise CourseError(f"{ws.display(ws.file_for(ctx.pack, e))} does not exist yet; "
+                              f"run `dl-course start {chapter.id}` to create it")
+        return chosen
+    started = ws.started(ctx.pack, cwd or Path.cwd())
+    if not started:
+        raise CourseError("no exercise files under this folder; run `dl-course start chapter9` first, "
+                          "or name an exercise: `dl-course check subsequent_mask`")
+    return started
+
+
+def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: int | None = None):
+    """Grade the learner's files and record every attempt. Returns the results in order."""
+    from dl_course.grading.runner import Submission, grade
+
+    ws = ctx.need_workspace()
+    subs, hashes = [], []
+    for ex in exercises:
+        path = ws.file_for(ctx.pack, ex)
+        hashes.append(code_hash(path))
+        subs.append(Submission(ex, path, ws.display(path)))
+    results = grade(ctx.pack, subs, device=device, seed=seed)
+    store = ctx.progress
+    for result, digest in zip(results, hashes):
+        store.record(result, digest)
+    return results
+
+
+def listing(ctx: Course) -> list[dict]:
+    """Chapters with their exercises, each exercise's status and the path of its workspace file."""
+    summary = ctx.progress.summary() if ctx.workspace else {}
+    out = []
+    for chapter in ctx.pack.chapters:
+        rows = []
+        for exercise_id in chapter.exercises:
+            ex = ctx.pack.exercises[exercise_id]
+            path = ctx.workspace.file_for(ctx.pack, ex) if ctx.workspace else None
+            info = summary.get(ex.id)
+            if info is None:
+                status = "not started" if path is None or not path.exists() else "started"
+            else:
+                status = "passed" if info["passed"] else ("failed" if not info["ever_passed"] else "passed before")
+            rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": status,
+                         "best_score": info["best_score"] if info else None,
+                         "attempts": info["attempts"] if info else 0,
+                         "file": str(path) if path is not None else None,
+                         "exists": bool(path is not None and path.exists())})
+        out.append({"id": chapter.id, "number": chapter.number, "title": chapter.title, "exercises": rows})
+    return out
+
+
+@dataclass
+class HintReport:
+    exercise: str
+    hint: Hint | None
+    number: int
+    total: int
+    why: str = ""
+    """Why this hint came first (it is attached to the latest failure), or ''."""
+
+
+def next_hint(ctx: Course, exercise: Exercise) -> HintReport:
+    """The next unseen hint, those attached to the learner's latest failure first."""
+    store = ctx.progress
+    shown = set(store.hints_shown(exercise.id))
+    latest = store.latest(exercise.id)
+    keys = set()
+    if latest is not None and not latest.passed:
+        if latest.diagnosis:
+            keys.add(f"mistake:{latest.diagnosis}")
+        if latest.failing_check:
+            keys.add(f"check:{latest.failing_check}")
+    order = [i for i, h in enumerate(exercise.hints) if h.on in keys] + \
+            [i for i, h in enumerate(exercise.hints) if h.on is None]
+    total = len(exercise.hints)
+    for i in order:
+        if i not in shown:
+            store.mark_hint(exercise.id, i)
+            hint = exercise.hints[i]
+            why = "it is about your latest failure" if hint.on in keys else ""
+            return HintReport(exercise.id, hint, len(shown) + 1, total, why)
+    return HintReport(exercise.id, None, len(shown), total)
+
+
+def solution(ctx: Course, exercise: Exercise, reveal: bool = False) -> str:
+    """The reference, once the learner has passed (or with `reveal`, which is recorded)."""
+    store = ctx.progress
+    passed = store.ever_passed(exercise.id)
+    if not passed and not reveal:
+        raise CourseError(f"the solution of {exercise.id} opens once you pass it; to see it anyway, run "
+                          f"`dl-course solution {exercise.id} --reveal` (this is recorded in your progress)")
+    store.record_reveal(exercise.id, forced=not passed)
+    return exercise.solution.read_text(encoding="utf-8")
+
+
+def reset(ctx: Course, exercise: Exercise) -> tuple[Path, Path | None]:
+    ws = ctx.need_workspace()
+    backup = ws.reset(ctx.pack, exercise)
+    return ws.file_for(ctx.pack, exercise), backup
+
+
+def lesson_text(ctx: Course, chapter: str) -> str:
+    chap = ctx.pack.chapter(chapter)
+    parts = []
+    for lesson in chap.lessons:
+        try:
+            parts.append(lesson.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise CourseError(f"{lesson}: cannot be read ({e})") from None
+    return "\n\n---\n\n".join(parts)
