@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import torch
@@ -59,19 +59,22 @@ class Case:
     """None for cases whose inputs have no floating dtype (then `CaseRun.dtype` is float32)."""
     device: str
     seed: int
+    elsewhere: bool = False
+    """Run with tensors created without a device landing away from the inputs (see ops.Elsewhere)."""
 
     @property
     def label(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.params.items())
         dtype = "" if self.dtype is None else str(self.dtype).replace("torch.", "") + " "
-        return f"{sizes}{', ' if sizes else ''}{dtype}on {self.device}, seed {self.seed}"
+        where = " with new tensors defaulting to another device" if self.elsewhere else ""
+        return f"{sizes}{', ' if sizes else ''}{dtype}on {self.device}{where}, seed {self.seed}"
 
     @property
     def size(self) -> int:
         return math.prod(int(v) for v in self.params.values() if isinstance(v, int) and not isinstance(v, bool))
 
     def key(self) -> tuple:
-        return (tuple(sorted(self.params.items())), str(self.dtype), self.device, self.seed)
+        return (tuple(sorted(self.params.items())), str(self.dtype), self.device, self.seed, self.elsewhere)
 
 
 class CaseRun:
@@ -152,6 +155,7 @@ class Grade:
         key = (id(target), probe, case.key())
         if key in self._cache:
             return self._cache[key]
+        target.elsewhere = case.elsewhere
         try:
             outcome = (probe(target, CaseRun(case)), None)
         except LearnerFault as fault:
@@ -160,6 +164,8 @@ class Grade:
             outcome = (None, fault.report)
         except SessionDied as died:
             raise CheckFailed(str(died), case=case.label) from None
+        finally:
+            target.elsewhere = False
         self._cache[key] = outcome
         return outcome
 
@@ -219,22 +225,40 @@ class Grade:
 
     def portable(self, probe: Probe, grid: list[dict[str, Any]], what: str = "",
                  dtypes: tuple[str, ...] | None = ("float32",)) -> None:
-        """Fail when the code ignores the input's device: run on `meta` (a stand-in for a GPU) and,
-        when CUDA is in use, compare the GPU's answer with the CPU's."""
-        cases = self.cases(grid, ("float32",) if dtypes else None, ("meta",))
+        """Fail when the code would break on a GPU: tensors created without following the inputs'
+        device, or tensors kept as plain module attributes (they do not move with `.to(device)`).
+
+        Without CUDA, the probe runs with every tensor created without an explicit device landing
+        on another device than the inputs (as `torch.zeros(n)` lands on the CPU when the inputs are
+        on a GPU). With CUDA in use, it also compares the GPU's answers with the CPU's.
+        """
+        head = f"{what}: " if what else ""
+        cases = [replace(c, elsewhere=True) for c in self.cases(grid, dtypes, ("cpu",))]
         for case in cases:
-            self.run(self.reference, probe, case)
+            expected, _ = self.run(self.reference, probe, case)
             got, fault = self.run(self.learner, probe, case)
-            if fault:
+            if self.learner.loose:
+                name, attrs = next(iter(self.learner.loose.items()))
                 raise CheckFailed(
-                    f"{what + ': ' if what else ''}on inputs that live on another device, your code failed:\n"
-                    f"  {_fault_text(fault)}\n"
-                    "  We ran it with tensors on the 'meta' device, which stands in for a GPU. This usually means a "
-                    "tensor is created on the default device (the CPU) instead of following the input, e.g. "
-                    "torch.zeros(n) instead of torch.zeros(n, device=x.device, dtype=x.dtype). On a GPU the same "
-                    f"line fails with 'Expected all tensors to be on the same device'.\n  case: {case.label}",
+                    f"{head}{name} keeps {', '.join(attrs)} as a plain tensor attribute. It will not move with "
+                    "module.to(device) (so on a GPU it stays on the CPU and the forward pass fails) and it is not "
+                    "saved in state_dict. Register it with self.register_buffer(...) (or make it an nn.Parameter "
+                    "if it should be trained).", case=case.label, diagnosis=self.diagnose(probe, cases))
+            problem = None
+            if fault:
+                problem = f"it failed:\n  {_fault_text(fault)}"
+            else:
+                difference = self._difference(expected, got, "values", False)
+                if difference:
+                    problem = f"it gave a different answer: {difference}"
+            if problem:
+                raise CheckFailed(
+                    f"{head}when tensors created without an explicit device land on another device than the "
+                    f"inputs (as on a GPU, where torch.zeros(n) lands on the CPU), {problem}\n"
+                    "  Create tensors where the inputs are: torch.zeros(n, device=x.device, dtype=x.dtype), "
+                    "x.new_zeros(n), torch.zeros_like(x), or a registered buffer. On a GPU this code fails with "
+                    f"'Expected all tensors to be on the same device'.\n  smallest failing case: {case.label}",
                     case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
-        self.compare(probe, grid, level="device", dtypes=dtypes, devices=("meta",), what=what)
         if "cuda" in self.devices:
             self.compare(probe, grid, level="values", dtypes=dtypes, devices=("cuda",), what=what)
             for case in self.cases(grid, dtypes, ("cuda",)):
@@ -243,7 +267,7 @@ class Grade:
                 on_gpu, _ = self.run(self.learner, probe, case)
                 problem = compare(_strip_device(on_cpu), _strip_device(on_gpu), "values", self.tolerance)
                 if problem:
-                    raise CheckFailed(f"your code gives different answers on the CPU and the GPU: {problem}",
+                    raise CheckFailed(f"{head}your code gives different answers on the CPU and the GPU: {problem}",
                                       case=case.label)
 
     def same(self, probe: Callable[[Target], Any], message: str) -> None:

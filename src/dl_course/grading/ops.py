@@ -54,6 +54,53 @@ def materialize(tree: Any, handles: dict[int, Any]) -> Any:
     return tree
 
 
+class Elsewhere:
+    """While active, tensors created without an explicit device land on `meta`, not beside the inputs.
+
+    This is what happens on a GPU: inputs live on `cuda`, and `torch.zeros(n)` lands on the CPU.
+    Code that follows its inputs' device never notices (and never pays for meta kernels); code
+    that does not mixes devices and fails, as it would on a GPU. Python-number scalars stay on
+    the CPU, since PyTorch lets 0-dim CPU tensors mix with any device.
+    """
+
+    def __init__(self) -> None:
+        from torch.overrides import TorchFunctionMode
+        from torch.utils._device import _device_constructors
+
+        constructors = _device_constructors()
+        scalar_makers = {torch.tensor, torch.as_tensor, torch.scalar_tensor}
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                kwargs = dict(kwargs or {})
+                if func in constructors and kwargs.get("device") is None:
+                    scalar = func in scalar_makers and args and isinstance(args[0], (bool, int, float))
+                    if not scalar:
+                        kwargs["device"] = "meta"
+                return func(*args, **kwargs)
+
+        self.mode = Mode()
+
+    def __enter__(self):
+        return self.mode.__enter__()
+
+    def __exit__(self, *exc):
+        return self.mode.__exit__(*exc)
+
+
+def loose_tensors(obj: Any) -> list[str]:
+    """Tensors held as plain attributes of a module (not parameters or buffers): they do not move
+    with `.to(device)` and are not saved in `state_dict`."""
+    if not isinstance(obj, torch.nn.Module):
+        return []
+    found = []
+    for prefix, module in obj.named_modules():
+        for name, value in vars(module).items():
+            if isinstance(value, torch.Tensor) and not isinstance(value, torch.nn.Parameter):
+                found.append(f"{prefix}.{name}" if prefix else name)
+    return found
+
+
 def _fault(exc: BaseException, is_learner_frame: Callable[[str], bool]) -> LearnerFault:
     """A report of an exception, showing only frames from the implementation's own files."""
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if is_learner_frame(f.filename)]
@@ -139,8 +186,12 @@ class Executor:
         return None
 
     def op_call(self, fn: Any, args: tuple = (), kwargs: dict | None = None, grads: int | None = None,
-                method: str | None = None) -> Any:
-        """Call a name, a handle or a handle's method; with `grads` (a seed), also backpropagate."""
+                method: str | None = None, elsewhere: bool = False) -> Any:
+        """Call a name, a handle or a handle's method; with `grads` (a seed), also backpropagate.
+        With `elsewhere`, tensors created without a device land away from the inputs (see Elsewhere)."""
+        if elsewhere:
+            with Elsewhere():
+                return self.op_call(fn, args, kwargs, grads, method)
         target = self.namespace[fn] if isinstance(fn, str) else fn
         module = target if isinstance(target, torch.nn.Module) else None
         if method is not None:
@@ -167,6 +218,7 @@ class Executor:
             "type": type(obj).__name__,
             "parameters": {n: {"shape": list(p.shape), "dtype": str(p.dtype)} for n, p in obj.named_parameters()},
             "buffers": {n: {"shape": list(b.shape), "dtype": str(b.dtype)} for n, b in obj.named_buffers()},
+            "loose_tensors": loose_tensors(obj),
         }
 
     def _backward(self, out: Any, args: list, kwargs: dict, module: Any, seed: int) -> Any:

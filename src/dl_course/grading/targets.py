@@ -54,6 +54,10 @@ class Target:
 
     def __init__(self) -> None:
         self._next = 0
+        self.elsewhere = False
+        """When set, calls run with tensors created without a device landing elsewhere (ops.Elsewhere)."""
+        self.loose: dict[str, list[str]] = {}
+        """Plain tensor attributes seen on the modules built so far, by class name."""
 
     def _send(self, request: dict[str, Any]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -68,6 +72,8 @@ class Target:
     def new(self, name: str, *args: Any, **kwargs: Any) -> Handle:
         self._next += 1
         info = wire.decode(self._op("new", name=name, handle=self._next, args=args, kwargs=kwargs))
+        if isinstance(info, dict) and info.get("loose_tensors"):
+            self.loose[name] = list(info["loose_tensors"])
         return Handle(self._next, info)
 
     def load_state(self, handle: Handle, state: dict, strict: bool = True) -> None:
@@ -88,7 +94,7 @@ class Target:
     def call(self, fn: str | Handle, *args: Any, grads: int | None = None, method: str | None = None,
              names: tuple[str, ...] = (), **kwargs: Any) -> Run:
         """Call a name or a module; with `grads=SEED`, backpropagate a random upstream gradient."""
-        tree = self._op("call", fn=fn, args=args, kwargs=kwargs, grads=grads, method=method)
+        tree = self._op("call", fn=fn, args=args, kwargs=kwargs, grads=grads, method=method, elsewhere=self.elsewhere)
         run = Run(wire.decode(tree))
         run["names"] = tuple(names)
         return run
