@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any
@@ -49,8 +50,16 @@ def main() -> int:
 
             if not torch.cuda.is_available():
                 raise RuntimeError("CUDA was asked for, but torch sees no GPU here")
-        plugin = JudgePlugin(job, zygote)
         with tempfile.TemporaryDirectory(prefix="dl-course-judge-") as root:
+            # Each submission gets its own copy of its suite, so one exercise can be graded many
+            # times in one session (author validate, a class). The learner may not read it.
+            job["hidden_dirs"] = list(job.get("hidden_dirs", [])) + [root]
+            for i, entry in enumerate(job["exercises"]):
+                copy = os.path.join(root, f"s{i}", os.path.basename(entry["suite"]))
+                os.makedirs(os.path.dirname(copy))
+                shutil.copyfile(entry["suite"], copy)
+                entry["suite"] = copy
+            plugin = JudgePlugin(job, zygote)
             ini = os.path.join(root, "pytest.ini")
             with open(ini, "w") as f:
                 f.write("[pytest]\n")

@@ -60,11 +60,12 @@ class JudgePlugin:
     def __init__(self, job: dict[str, Any], zygote: Zygote):
         self.job = job
         self.zygote = zygote
-        self.runs: dict[str, ExerciseRun] = {}
+        self.runs: dict[int, ExerciseRun] = {}
         self.by_suite: dict[Path, ExerciseRun] = {}
-        for entry in job["exercises"]:
+        self._modules: dict[tuple[str, str], Any] = {}
+        for i, entry in enumerate(job["exercises"]):
             run = ExerciseRun(entry)
-            self.runs[entry["id"]] = run
+            self.runs[i] = run
             self.by_suite[Path(entry["suite"]).resolve()] = run
 
     # -- collection -------------------------------------------------------------------------
@@ -115,10 +116,10 @@ class JudgePlugin:
         }
         session = self.zygote.open(config, job["time_limit_s"])
         run.learner = RemoteTarget(session)
-        reference = load_module(Path(job["solution"]), f"_dl_course_reference_{job['id']}")
+        reference = self._module(job["solution"], "reference", job["id"])
         mistakes = []
         if job.get("mistakes") and Path(job["mistakes"]).is_file():
-            module = load_module(Path(job["mistakes"]), f"_dl_course_mistakes_{job['id']}")
+            module = self._module(job["mistakes"], "mistakes", job["id"])
             mistakes = [(m, LocalTarget(namespace_for(module, m.id), f"mistake {m.id}")) for m in registered(module)]
         tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
         run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
@@ -136,6 +137,13 @@ class JudgePlugin:
         except SessionDied as died:
             raise CheckFailed(f"while importing your file: {died}") from None
         run.kinds = kinds if isinstance(kinds, dict) else {}
+
+    def _module(self, path: str, role: str, exercise_id: str) -> Any:
+        """Trusted pack code (a reference, a mistakes file), imported once per judge run."""
+        key = (role, path)
+        if key not in self._modules:
+            self._modules[key] = load_module(Path(path), f"_dl_course_{role}_{exercise_id}")
+        return self._modules[key]
 
     def _defines(self, run: ExerciseRun) -> None:
         expected = run.grade.reference.kinds(run.job["defines"])
