@@ -84,7 +84,7 @@ def test_dtype(grade):
 
 
 def test_values(grade):
-    """h' matches nn.GRUCell (batched and unbatched, with and without hx and bias)"""
+    """h' has the values nn.GRUCell gives"""
     grade.compare(probe, GRID, level="values", what="GRUCell(F, H)(x, hx)", against=against)
 
 
