@@ -9,6 +9,7 @@ the suite's source or its tracebacks (authors get those with `author validate`).
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -212,7 +213,7 @@ class JudgePlugin:
     def _failure(self, check: dict[str, Any], excinfo, run: ExerciseRun) -> None:
         exc = excinfo.value if excinfo else None
         if isinstance(exc, CheckFailed):
-            check.update(message=exc.message, case=exc.case)
+            check.update(message=self._relative(run, exc.message), case=exc.case)
             if exc.diagnosis is not None:
                 check["diagnosis"] = {"id": exc.diagnosis.id, "message": exc.diagnosis.message}
             if exc.fault and exc.fault.get("line"):
@@ -225,6 +226,13 @@ class JudgePlugin:
         check["message"] = "the grader itself failed on this check (not your code's fault); please report it"
         if self.job.get("author") and excinfo is not None:
             check["message"] += ":\n" + "".join(traceback.format_exception(excinfo.type, exc, excinfo.tb))[-6000:]
+
+    @staticmethod
+    def _relative(run: ExerciseRun, message: str) -> str:
+        """Name the learner's files as they see them (relative to the workspace)."""
+        real = os.path.dirname(run.job["file"]) + os.sep
+        shown = os.path.dirname(run.job.get("display_file") or "")
+        return message.replace(real, shown + os.sep if shown else "")
 
     def pytest_runtest_teardown(self, item, nextitem) -> None:
         run = self._run_of(item)
