@@ -86,6 +86,12 @@ CHEATS = {
         def subsequent_mask(size, device=None):
             return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
     """,
+    "hog_memory": """
+        import torch
+        def subsequent_mask(size, device=None):
+            hog = torch.ones(2**31)  # 8 GiB, over the learner process's memory cap
+            return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
+    """,
     "network": """
         import socket, torch
         socket.create_connection(("127.0.0.1", 9), timeout=1)
@@ -167,6 +173,11 @@ def test_hidden_files_cannot_be_read(graded, name):
 def test_processes_and_network_are_refused(graded, name):
     failing = _first_failure(graded[1][name])
     assert failing["name"] == "loads" and "not allowed" in failing["message"]
+
+
+def test_memory_is_capped(graded):
+    failing = _first_failure(graded[1]["hog_memory"])
+    assert "memory" in failing["message"].lower()
 
 
 def test_infinite_loop_times_out_and_the_rest_are_graded(graded):
