@@ -31,6 +31,7 @@ def _crashed(job: dict[str, Any], message: str) -> list[dict[str, Any]]:
 
 
 def main() -> int:
+    sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE; keep the pack's folders clean
     out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest and everything else print nowhere; only the verdict goes out
