@@ -18,7 +18,7 @@ FORWARD = [dict(n=1, length=1, max_len=4, d_model=4), dict(n=1, length=3, max_le
 SMALL = FORWARD[:3]
 
 BUILD = "PositionalEncoding(max_len, d_model)"
-CALL = "PositionalEncoding(max_len, d_model)(x)"
+CALL = "PositionalEncoding(max_len, d_model)(x), with a test table loaded into pe"
 
 
 def table(max_len, d_model):
@@ -49,10 +49,14 @@ def buffer_values(t, c):
 
 
 def _built(t, c):
+    """A module holding a random table, loaded through load_state_dict: forward must add the buffer it holds.
+
+    So the forward checks grade the forward pass alone (the table itself is graded by test_table), code that
+    ignores self.pe fails plainly, and float64 results do not depend on how a float32 table was rounded.
+    """
     h = t.new("PositionalEncoding", c.max_len, c.d_model)
-    # The table itself is graded by test_table: here every target gets the same exact table, so the
-    # forward checks grade the forward pass alone (and float64 results do not depend on float32 rounding).
-    t.load_state(h, {"pe": table(c.max_len, c.d_model)}, strict=False)
+    test_table = torch.randn((1, c.max_len, c.d_model), generator=c.generator, dtype=torch.float64).float()
+    t.load_state(h, {"pe": test_table})
     t.to(h, c.device, c.dtype)
     return h
 
@@ -125,6 +129,13 @@ def test_table(grade):
     grade.compare(buffer_values, TABLES, level="values", dtypes=("float32",), what=f"the buffer pe of {BUILD}")
 
 
+def test_state_dict(grade):
+    """The table is saved in state_dict() (a persistent buffer)"""
+    grade.same(saved, "`pe` is not in state_dict(): it was registered with persistent=False, so a saved model "
+                      "would lose it and loading a checkpoint that has it fails. Register it with "
+                      "self.register_buffer('pe', table) (persistent is True by default)")
+
+
 def test_shape(grade):
     """forward(x) returns a tensor shaped like x, (N, L, d_model)"""
     grade.compare(forward, FORWARD, level="shape", what=CALL)
@@ -136,7 +147,7 @@ def test_dtype(grade):
 
 
 def test_values(grade):
-    """forward(x) = x·√d_model + pe[:, :L]"""
+    """forward(x) = x·√d_model + self.pe[:, :L]"""
     grade.compare(forward, FORWARD, level="values", what=CALL)
 
 
@@ -148,10 +159,3 @@ def test_gradient(grade):
 def test_device(grade):
     """The table moves with the module: .to(device) then forward works on that device"""
     grade.portable(forward, SMALL, what=f"{CALL} after .to(device)")
-
-
-def test_state_dict(grade):
-    """The table is saved in state_dict() (a persistent buffer)"""
-    grade.same(saved, "`pe` is not in state_dict(): it was registered with persistent=False, so a saved model "
-                      "would lose it and loading a checkpoint that has it fails. Register it with "
-                      "self.register_buffer('pe', table) (persistent is True by default)")

@@ -280,7 +280,7 @@ class Grade:
         try:
             got = probe(self.learner)
         except LearnerFault as fault:
-            raise CheckFailed(f"{message}\n  {_fault_text(fault)}", fault=fault.report) from None
+            raise CheckFailed(f"{message}\n  {_fault_text(fault.report)}", fault=fault.report) from None
         except SessionDied as died:
             raise CheckFailed(str(died)) from None
         if got != expected:
@@ -312,10 +312,21 @@ def _fault_text(fault: dict) -> str:
 
 
 def _same_fault(a: dict, b: dict) -> bool:
-    def norm(s: Any) -> str:
-        return re.sub(r"[0-9]+", "#", str(s or ""))[:200]
+    """Two failures are the same kind: same exception type and the same message up to numbers, or
+    both about mixing devices, or both about mixing dtypes (PyTorch words these per operation)."""
+    if a.get("type") != b.get("type"):
+        return False
 
-    return a.get("type") == b.get("type") and norm(a.get("message")) == norm(b.get("message"))
+    def kind(s: Any) -> str:
+        text = str(s or "")
+        low = text.lower()
+        if "device" in low:
+            return "device"
+        if "dtype" in low or "scalar type" in low:
+            return "dtype"
+        return re.sub(r"[0-9]+", "#", text)[:200]
+
+    return kind(a.get("message")) == kind(b.get("message"))
 
 
 def _grad_difference(expected: Run, got: Run, tolerance: dict[str, Tolerance]) -> str | None:
