@@ -29,7 +29,7 @@ class LearnerFault(Exception):
 def upstream_like(t: torch.Tensor, seed: int) -> torch.Tensor:
     """The random upstream gradient for one output, the same in every process for a seed."""
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(tuple(t.shape), generator=g, dtype=torch.float64).to(t.dtype).to(t.device)
+    return torch.randn(tuple(t.shape), generator=g, dtype=torch.float64, device="cpu").to(t.dtype).to(t.device)
 
 
 def materialize(tree: Any, handles: dict[int, Any]) -> Any:
@@ -189,9 +189,6 @@ class Executor:
                 method: str | None = None, elsewhere: bool = False) -> Any:
         """Call a name, a handle or a handle's method; with `grads` (a seed), also backpropagate.
         With `elsewhere`, tensors created without a device land away from the inputs (see Elsewhere)."""
-        if elsewhere:
-            with Elsewhere():
-                return self.op_call(fn, args, kwargs, grads, method)
         target = self.namespace[fn] if isinstance(fn, str) else fn
         module = target if isinstance(target, torch.nn.Module) else None
         if method is not None:
@@ -203,7 +200,11 @@ class Executor:
             kwargs = {k: _leaf(v) for k, v in kwargs.items()}
             if module is not None:
                 module.zero_grad(set_to_none=True)
-        out = target(*args, **kwargs)
+        if elsewhere:
+            with Elsewhere():
+                out = target(*args, **kwargs)
+        else:
+            out = target(*args, **kwargs)
         result = {"output": encode(out, "output")}
         if grads is not None:
             result["grads"] = self._backward(out, args, kwargs, module, grads)
