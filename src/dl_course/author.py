@@ -69,6 +69,7 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
                 dst = base / role / ex.file
                 dst.parent.mkdir(parents=True)
                 shutil.copy(src, dst)
+                _add_neighbours(pack, ex, dst.parent)
                 subs.append((ex.id, role, Submission(ex, dst, f"{role}/{ex.file}")))
             ids = _mistake_ids(ex)
             if not ids:
@@ -76,6 +77,7 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
             dst = base / "mistakes" / "mistakes.py"
             dst.parent.mkdir(parents=True)
             shutil.copy(ex.mistakes, dst)
+            _add_neighbours(pack, ex, dst.parent)
             for mistake_id in ids:
                 subs.append((ex.id, f"mistake:{mistake_id}", Submission(ex, dst, f"mistake {mistake_id}", mistake_id)))
         runs = [grade(pack, [s for _, _, s in subs], device=device, seed=seed, author=True) for seed in seeds]
@@ -103,6 +105,16 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
                 v.problems.append(f"mistake {mistake_id} fails ({_failure_text(first)}) but is diagnosed as "
                                   f"{got or 'nothing'}; it must be diagnosed as itself")
     return [verdicts[ex.id] for ex in exercises]
+
+
+def _add_neighbours(pack: Pack, ex: Exercise, folder: Path) -> None:
+    """What a learner's chapter folder holds beside the file: support files, and (as if the learner
+    had passed them) the references of the earlier exercises this one imports."""
+    for name in ex.support:
+        shutil.copy(ex.dir / name, folder / name)
+    for used in ex.uses:
+        other = pack.exercises[used]
+        shutil.copy(other.solution, folder / other.file)
 
 
 def _mistake_ids(ex: Exercise) -> list[str]:

@@ -77,6 +77,9 @@ class Workspace:
             exercise = pack.exercises[exercise_id]
             path = folder / exercise.file
             written.append((path, _write_new(path, exercise.starter.read_text(encoding="utf-8"))))
+            for name in exercise.support:
+                support = folder / name
+                written.append((support, _write_new(support, (exercise.dir / name).read_text(encoding="utf-8"))))
         return written
 
     def started(self, pack: Pack, under: Path | None = None) -> list[Exercise]:

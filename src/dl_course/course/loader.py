@@ -138,7 +138,7 @@ def load_chapter(path: Path) -> Chapter:
 
 def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
     known = {"format_version", "id", "title", "chapter", "summary", "points", "file", "defines", "forbid",
-             "hints", "time_limit_s", "tolerance"}
+             "hints", "time_limit_s", "tolerance", "uses", "support"}
     f = _Fields(path, read_toml(path), known)
     _check_version(f)
     exercise_id = f.get("id", str)
@@ -192,6 +192,8 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
         summary=f.get("summary", str, "").strip(),
         points=points,
         forbid=f.strings("forbid", ()),
+        uses=f.strings("uses", ()),
+        support=_support_files(path, f.strings("support", ())),
         hints=tuple(hints),
         time_limit_s=time_limit,
         tolerance=tolerance,
@@ -199,6 +201,13 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
         solution=pack_root / "solutions" / chapter_folder / f"{exercise_id}.py",
         suite_dir=pack_root / "grader" / chapter_folder / exercise_id,
     )
+
+
+def _support_files(path: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+    for name in names:
+        if "/" in name or not name.endswith(".py") or not (path.parent / name).is_file():
+            raise PackError(path, f"{name!r} must be a .py file beside exercise.toml", "support")
+    return names
 
 
 def load_pack(root: Path | str | None = None) -> Pack:
@@ -229,4 +238,9 @@ def load_pack(root: Path | str | None = None) -> Pack:
                 raise PackError(path, f"expected {chapter.id!r} (the chapter listing it), got {exercise.chapter!r}",
                                 "chapter")
             exercises[exercise_id] = exercise
+    for exercise in exercises.values():
+        for used in exercise.uses:
+            other = exercises.get(used)
+            if other is None or other.chapter != exercise.chapter:
+                raise PackError(exercise.manifest, f"{used!r} is not an exercise of {exercise.chapter}", "uses")
     return Pack(root=root, chapters=tuple(chapters), exercises=exercises)

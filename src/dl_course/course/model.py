@@ -51,6 +51,10 @@ class Exercise:
     """The score of a full pass."""
     forbid: tuple[str, ...] = ()
     """Dotted names the learner's code may not call at run time (functions or nn.Module classes)."""
+    uses: tuple[str, ...] = ()
+    """Ids of earlier exercises (same chapter) whose file this one imports (e.g. multi_head_attention)."""
+    support: tuple[str, ...] = ()
+    """Provided helper modules beside exercise.toml, copied into the learner's chapter folder."""
     hints: tuple[Hint, ...] = ()
     """Ordered hints."""
     time_limit_s: float = 20.0

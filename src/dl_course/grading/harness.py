@@ -61,6 +61,8 @@ class Case:
     seed: int
     elsewhere: bool = False
     """Run with tensors created without a device landing away from the inputs (see ops.Elsewhere)."""
+    grad_at: tuple[int, int] | None = None
+    """Backpropagate only from this (dim, index) of each output (see `Grade.causal`)."""
 
     @property
     def label(self) -> str:
@@ -74,7 +76,8 @@ class Case:
         return math.prod(int(v) for v in self.params.values() if isinstance(v, int) and not isinstance(v, bool))
 
     def key(self) -> tuple:
-        return (tuple(sorted(self.params.items())), str(self.dtype), self.device, self.seed, self.elsewhere)
+        return (tuple(sorted(self.params.items())), str(self.dtype), self.device, self.seed, self.elsewhere,
+                self.grad_at)
 
 
 class CaseRun:
@@ -155,17 +158,18 @@ class Grade:
         key = (id(target), probe, case.key())
         if key in self._cache:
             return self._cache[key]
-        target.elsewhere = case.elsewhere
+        target.elsewhere, target.grad_at = case.elsewhere, case.grad_at
         try:
             outcome = (probe(target, CaseRun(case)), None)
         except LearnerFault as fault:
-            if isinstance(target, LocalTarget) and not target.label.startswith("mistake"):
+            trusted = target is not self.learner and all(target is not t for _, t in self.mistakes)
+            if trusted:
                 raise GraderBug(f"the reference failed on {case.label}: {fault.report}") from None
             outcome = (None, fault.report)
         except SessionDied as died:
             raise CheckFailed(str(died), case=case.label) from None
         finally:
-            target.elsewhere = False
+            target.elsewhere, target.grad_at = False, None
         self._cache[key] = outcome
         return outcome
 
@@ -270,6 +274,40 @@ class Grade:
                     raise CheckFailed(f"{head}your code gives different answers on the CPU and the GPU: {problem}",
                                       case=case.label)
 
+    def causal(self, probe: Probe, grid: list[dict[str, Any]], length: str, input: int | str = 0, dim: int = 1,
+               what: str = "") -> None:
+        """Fail when output position t depends on an input position after t (a leak from the future).
+
+        For each position t of the output along `dim`, the probe is run with the upstream gradient
+        zero everywhere but at t; the gradient reaching input `input` (a position or a name in the
+        probe's `names`) must then be exactly zero at every position after t. `length` names the
+        grid key holding the sequence length. The probe must ask for gradients (`grads=c.seed`).
+        """
+        head = f"{what}: " if what else ""
+        for params in grid:
+            size = int(params[length])
+            cases = [replace(c, grad_at=(dim, t)) for c in self.cases([params], ("float64",), ("cpu",))
+                     for t in range(size)]
+            for case in cases:
+                got, fault = self.run(self.learner, probe, case)
+                if fault:
+                    raise CheckFailed(f"{head}{_fault_text(fault)}\n  case: {case.label}", case=case.label,
+                                      fault=fault)
+                grad = _input_grad(got, input)
+                if grad is None or grad.values is None:
+                    raise CheckFailed(f"{head}no gradient reached the input, so causality cannot be checked: "
+                                      "something is detached", case=case.label)
+                t = case.grad_at[1]
+                later = grad.values.narrow(dim, t + 1, grad.values.shape[dim] - t - 1) if t + 1 < size else None
+                if later is not None and bool((later != 0).any()):
+                    leaks = (later != 0).flatten(0, dim - 1).any(0) if dim > 0 else (later != 0)
+                    leaked = int(torch.nonzero(leaks.reshape(leaks.shape[0], -1).any(-1))[0]) + t + 1
+                    raise CheckFailed(
+                        f"{head}the output at position {t} depends on the input at position {leaked}, which comes "
+                        f"after it: the model can see the future (is the target mask missing, inverted or "
+                        f"upper-triangular?)\n  case: {case.label}",
+                        case=case.label, diagnosis=self.diagnose(probe, cases))
+
     def same(self, probe: Callable[[Target], Any], message: str) -> None:
         """A structural check: `probe(target)` must give the learner what it gives the reference
         (e.g. the names of the buffers); `message` says what is wrong when it does not."""
@@ -357,6 +395,20 @@ def _grad_difference(expected: Run, got: Run, tolerance: dict[str, Tolerance]) -
             if problem:
                 return problem + " (under a random upstream gradient)"
     return None
+
+
+def _input_grad(run: Any, which: int | str) -> Any:
+    grads = run.get("grads") if isinstance(run, dict) else None
+    if not isinstance(grads, dict):
+        return None
+    if isinstance(which, str):
+        names = list(run.get("names") or ())
+        if which in names:
+            which = names.index(which)
+        else:
+            return (grads.get("kwargs") or {}).get(which)
+    inputs = grads.get("inputs") or []
+    return inputs[which] if which < len(inputs) else None
 
 
 def _strip_device(tree: Any) -> Any:

@@ -156,8 +156,17 @@ class Executor:
                 out[name] = "other"
         return out
 
+    def lookup(self, name: str) -> Any:
+        """A name the implementation defines, or `module:attr` from a provided support module."""
+        if ":" in name:
+            import importlib
+
+            module, attr = name.split(":", 1)
+            return getattr(importlib.import_module(module), attr)
+        return self.namespace[name]
+
     def op_new(self, name: str, handle: int, args: tuple = (), kwargs: dict | None = None) -> Any:
-        obj = self.namespace[name](*args, **(kwargs or {}))
+        obj = self.lookup(name)(*args, **(kwargs or {}))
         self.handles[handle] = obj
         return encode(self._describe(obj))
 
@@ -186,10 +195,12 @@ class Executor:
         return None
 
     def op_call(self, fn: Any, args: tuple = (), kwargs: dict | None = None, grads: int | None = None,
-                method: str | None = None, elsewhere: bool = False) -> Any:
+                method: str | None = None, elsewhere: bool = False, grad_at: list | None = None) -> Any:
         """Call a name, a handle or a handle's method; with `grads` (a seed), also backpropagate.
-        With `elsewhere`, tensors created without a device land away from the inputs (see Elsewhere)."""
-        target = self.namespace[fn] if isinstance(fn, str) else fn
+        With `elsewhere`, tensors created without a device land away from the inputs (see Elsewhere).
+        With `grad_at = [dim, index]`, the upstream gradient is zero except at `index` along `dim` of
+        each output, so input gradients show what that one output position depends on."""
+        target = self.lookup(fn) if isinstance(fn, str) else fn
         module = target if isinstance(target, torch.nn.Module) else None
         if method is not None:
             target = getattr(target, method)
@@ -207,7 +218,7 @@ class Executor:
             out = target(*args, **kwargs)
         result = {"output": encode(out, "output")}
         if grads is not None:
-            result["grads"] = self._backward(out, args, kwargs, module, grads)
+            result["grads"] = self._backward(out, args, kwargs, module, grads, grad_at)
         return {"__dict__": result}
 
     # -- helpers -----------------------------------------------------------------------------
@@ -222,11 +233,17 @@ class Executor:
             "loose_tensors": loose_tensors(obj),
         }
 
-    def _backward(self, out: Any, args: list, kwargs: dict, module: Any, seed: int) -> Any:
+    def _backward(self, out: Any, args: list, kwargs: dict, module: Any, seed: int, grad_at: list | None) -> Any:
         outputs = [t for t in _tensors(out) if t.is_floating_point()]
         live = [t for t in outputs if t.requires_grad and t.device.type != "meta"]
+        if grad_at is not None:
+            dim, index = int(grad_at[0]), int(grad_at[1])
+            live = [t for t in live if t.dim() > dim and t.shape[dim] > index]
         if live:
-            total = sum((t * upstream_like(t, seed + i)).sum() for i, t in enumerate(live))
+            ups = [upstream_like(t, seed + i) for i, t in enumerate(live)]
+            if grad_at is not None:
+                ups = [_only_at(u, dim, index) for u in ups]
+            total = sum((t * u).sum() for t, u in zip(live, ups))
             total.backward()
         grads = {
             "inputs": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
@@ -235,6 +252,12 @@ class Executor:
             "connected": bool(live),
         }
         return encode(grads, "gradients")
+
+
+def _only_at(t: torch.Tensor, dim: int, index: int) -> torch.Tensor:
+    keep = torch.zeros_like(t)
+    keep.narrow(dim, index, 1).copy_(t.narrow(dim, index, 1))
+    return keep
 
 
 def _leaf(value: Any) -> Any:

@@ -10,6 +10,7 @@ the suite's source or its tracebacks (authors get those with `author validate`).
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -64,6 +65,12 @@ class JudgePlugin:
         self.runs: dict[int, ExerciseRun] = {}
         self.by_suite: dict[Path, ExerciseRun] = {}
         self._modules: dict[tuple[str, str], Any] = {}
+        # Trusted pack code (references, suites, mistakes) may import the references of earlier
+        # exercises and the support modules; only the judge sees these folders.
+        for entry in job["exercises"]:
+            for folder in entry.get("trusted_path", []):
+                if folder not in sys.path:
+                    sys.path.insert(0, folder)
         for i, entry in enumerate(job["exercises"]):
             run = ExerciseRun(entry)
             self.runs[i] = run

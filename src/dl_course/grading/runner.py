@@ -64,6 +64,8 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
         "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
+        # Trusted imports in the judge: the reference's siblings (earlier exercises) and support files.
+        "trusted_path": [str(ex.solution.parent), str(ex.dir)],
         "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},
     }
 

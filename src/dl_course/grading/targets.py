@@ -56,6 +56,8 @@ class Target:
         self._next = 0
         self.elsewhere = False
         """When set, calls run with tensors created without a device landing elsewhere (ops.Elsewhere)."""
+        self.grad_at: tuple[int, int] | None = None
+        """When set, backward passes only from this (dim, index) of each output (causality checks)."""
         self.loose: dict[str, list[str]] = {}
         """Plain tensor attributes seen on the modules built so far, by class name."""
 
@@ -94,7 +96,8 @@ class Target:
     def call(self, fn: str | Handle, *args: Any, grads: int | None = None, method: str | None = None,
              names: tuple[str, ...] = (), **kwargs: Any) -> Run:
         """Call a name or a module; with `grads=SEED`, backpropagate a random upstream gradient."""
-        tree = self._op("call", fn=fn, args=args, kwargs=kwargs, grads=grads, method=method, elsewhere=self.elsewhere)
+        tree = self._op("call", fn=fn, args=args, kwargs=kwargs, grads=grads, method=method, elsewhere=self.elsewhere,
+                        grad_at=list(self.grad_at) if self.grad_at and grads is not None else None)
         run = Run(wire.decode(tree))
         run["names"] = tuple(names)
         return run

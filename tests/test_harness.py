@@ -1,0 +1,79 @@
+"""The harness that hidden suites use, driven with trusted local targets (no learner process)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from dl_course.course.loader import DEFAULT_TOLERANCE
+from dl_course.grading.harness import CheckFailed, Grade
+from dl_course.grading.mistakes import Mistake
+from dl_course.grading.targets import LocalTarget
+
+
+def attend(x, causal=True):
+    scores = x @ x.transpose(-2, -1)
+    if causal:
+        size = x.shape[1]
+        mask = torch.ones(size, size, dtype=torch.bool, device=x.device).tril()
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return scores.softmax(-1) @ x
+
+
+def leaky(x):
+    return attend(x, causal=False)
+
+
+def grade_for(learner_fn, mistakes=()):
+    learner = LocalTarget({"attend": learner_fn}, "learner")
+    reference = LocalTarget({"attend": attend}, "the reference")
+    known = [(Mistake(m.__name__, f"{m.__name__} explained", "attend", m), LocalTarget({"attend": m}, f"mistake {m.__name__}"))
+             for m in mistakes]
+    return Grade(learner, reference, known, dict(DEFAULT_TOLERANCE), seed=3)
+
+
+def probe(t, c):
+    return t.call("attend", c.randn(c.n, c.L, 3), grads=c.seed, names=("x",))
+
+
+GRID = [dict(n=2, L=4)]
+
+
+def test_causal_passes_a_masked_model_and_names_the_leak_of_an_unmasked_one():
+    grade_for(attend).causal(probe, GRID, length="L", input="x")
+    with pytest.raises(CheckFailed) as err:
+        grade_for(leaky, [leaky]).causal(probe, GRID, length="L", input="x")
+    assert "output at position 0 depends on the input at position 1" in err.value.message
+    assert err.value.diagnosis.id == "leaky"
+
+
+def test_compare_reports_smallest_failing_case_and_diagnosis():
+    def doubled(x):
+        return attend(x) * 2
+
+    grid = [dict(n=3, L=5), dict(n=1, L=2)]
+    with pytest.raises(CheckFailed) as err:
+        grade_for(doubled, [leaky, doubled]).compare(probe, grid, level="values")
+    assert "n=1, L=2" in err.value.message and "largest error" in err.value.message
+    assert err.value.diagnosis.id == "doubled"
+    grade_for(attend).compare(probe, grid, level="values")
+    grade_for(attend).compare(probe, grid, grads=True)
+
+
+def test_gradient_check_catches_a_detach():
+    def detached(x):
+        return attend(x.detach())
+
+    with pytest.raises(CheckFailed, match="does not require grad|no gradient reached"):
+        grade_for(detached).compare(probe, GRID, grads=True)
+
+
+def test_portable_catches_tensors_created_on_the_default_device():
+    def on_default_device(x):
+        size = x.shape[1]
+        mask = torch.ones(size, size, dtype=torch.bool).tril()  # no device=
+        return (x @ x.transpose(-2, -1)).masked_fill(~mask, float("-inf")).softmax(-1) @ x
+
+    grade_for(attend).portable(probe, GRID)
+    with pytest.raises(CheckFailed, match="another device"):
+        grade_for(on_default_device).portable(probe, GRID)
