@@ -54,7 +54,7 @@ def test_compare_reports_smallest_failing_case_and_diagnosis():
     grid = [dict(n=3, L=5), dict(n=1, L=2)]
     with pytest.raises(CheckFailed) as err:
         grade_for(doubled, [leaky, doubled]).compare(probe, grid, level="values")
-    assert "n=1, L=2" in err.value.message and "largest error" in err.value.message
+    assert "n=1, L=2" in err.value.message and "the worst is at index" in err.value.message
     assert err.value.diagnosis.id == "doubled"
     grade_for(attend).compare(probe, grid, level="values")
     grade_for(attend).compare(probe, grid, grads=True)

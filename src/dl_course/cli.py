@@ -91,17 +91,25 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
                                                                "the schema).")] = False,
           course: CourseOpt = None) -> None:
     """Grade your exercise files against the hidden checks."""
+    from rich.markup import escape
+
     from dl_course import service
 
     ctx = service.open_course(course)
     chosen = service.select(ctx, exercises or [])
-    results = service.check(ctx, chosen, device=device.value, seed=seed)
+    console = _console()
+    if as_json or not console.is_terminal:
+        results = service.check(ctx, chosen, device=device.value, seed=seed)
+    else:
+        with console.status(f"grading {', '.join(e.id for e in chosen)}…") as status:
+            results = service.check(ctx, chosen, device=device.value, seed=seed,
+                                    on_progress=lambda line: status.update(escape(line)))
     from dl_course.render import print_results, results_json
 
     if as_json:
         sys.stdout.write(json.dumps(results_json(results), indent=2) + "\n")
     else:
-        print_results(_console(), results, ctx.pack)
+        print_results(console, results, ctx.pack)
     raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
 
 

@@ -78,7 +78,8 @@ def select(ctx: Course, names: list[str], cwd: Path | None = None) -> list[Exerc
     return started
 
 
-def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: int | None = None):
+def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: int | None = None,
+          on_progress=None):
     """Grade the learner's files and record every attempt. Returns the results in order."""
     from dl_course.grading.runner import Submission, grade
 
@@ -88,7 +89,7 @@ def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: in
         path = ws.file_for(ctx.pack, ex)
         hashes.append(code_hash(path))
         subs.append(Submission(ex, path, ws.display(path)))
-    results = grade(ctx.pack, subs, device=device, seed=seed)
+    results = grade(ctx.pack, subs, device=device, seed=seed, on_progress=on_progress)
     store = ctx.progress
     for result, digest in zip(results, hashes):
         store.record(result, digest)

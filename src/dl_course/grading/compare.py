@@ -82,6 +82,9 @@ def compare(expected: Any, got: Any, level: str, tolerances: dict[str, Tolerance
         for key in expected:
             if key not in got:
                 return f"{path}: '{key}' is missing"
+        for key in got:
+            if key not in expected:
+                return f"{path}: unexpected '{key}'"
             problem = compare(expected[key], got[key], level, tolerances, f"{path}['{key}']" if path else key)
             if problem:
                 return problem
@@ -122,9 +125,11 @@ def _values(expected: torch.Tensor, got: torch.Tensor, tolerances: dict[str, Tol
     count = int(bad.sum())
     if count == 0:
         return None
-    flat = int(diff.flatten().argmax())
+    # The worst offender relative to what was allowed there (not merely the largest difference,
+    # which may sit within tolerance next to a large value).
+    flat = int(torch.where(bad, diff - allowed, torch.full_like(diff, -float("inf"))).flatten().argmax())
     at = _index(flat, tuple(expected.shape))
-    return (f"{path}: {count} of {expected.numel()} values differ; the largest error is "
-            f"{_fmt(diff.flatten()[flat].item())} at index {list(at)} "
-            f"(expected {_fmt(e[at].item())}, got {_fmt(g[at].item())}; tolerance atol={tol.atol:g}, "
-            f"rtol={tol.rtol:g})")
+    digits = 10 if diff.flatten()[flat].item() < 1e-4 * max(1.0, abs(e[at].item())) else 6
+    return (f"{path}: {count} of {expected.numel()} values differ; the worst is at index {list(at)}: "
+            f"expected {e[at].item():.{digits}g}, got {g[at].item():.{digits}g} (error "
+            f"{diff.flatten()[flat].item():.3g}; tolerance atol={tol.atol:g}, rtol={tol.rtol:g})")

@@ -135,6 +135,8 @@ class Grade:
     tolerance: dict[str, Tolerance]
     seed: int
     devices: tuple[str, ...] = ("cpu",)
+    progress: Callable[[str], None] = lambda message: None
+    """Where to report long-running work (training) so the learner sees it move."""
     _cache: dict = field(default_factory=dict)
 
     # -- building cases -----------------------------------------------------------------------
@@ -275,13 +277,15 @@ class Grade:
                                       case=case.label)
 
     def causal(self, probe: Probe, grid: list[dict[str, Any]], length: str, input: int | str = 0, dim: int = 1,
-               what: str = "") -> None:
+               what: str = "", lag: int = 0) -> None:
         """Fail when output position t depends on an input position after t (a leak from the future).
 
         For each position t of the output along `dim`, the probe is run with the upstream gradient
         zero everywhere but at t; the gradient reaching input `input` (a position or a name in the
         probe's `names`) must then be exactly zero at every position after t. `length` names the
         grid key holding the sequence length. The probe must ask for gradients (`grads=c.seed`).
+        With `lag = 1`, output t may depend only on inputs before t (a shifted target, as in training
+        with teacher forcing).
         """
         head = f"{what}: " if what else ""
         for params in grid:
@@ -298,15 +302,67 @@ class Grade:
                     raise CheckFailed(f"{head}no gradient reached the input, so causality cannot be checked: "
                                       "something is detached", case=case.label)
                 t = case.grad_at[1]
-                later = grad.values.narrow(dim, t + 1, grad.values.shape[dim] - t - 1) if t + 1 < size else None
+                first = t + 1 - lag
+                total = grad.values.shape[dim]
+                later = grad.values.narrow(dim, first, total - first) if first < total else None
                 if later is not None and bool((later != 0).any()):
                     leaks = (later != 0).flatten(0, dim - 1).any(0) if dim > 0 else (later != 0)
-                    leaked = int(torch.nonzero(leaks.reshape(leaks.shape[0], -1).any(-1))[0]) + t + 1
+                    leaked = int(torch.nonzero(leaks.reshape(leaks.shape[0], -1).any(-1))[0]) + first
                     raise CheckFailed(
                         f"{head}the output at position {t} depends on the input at position {leaked}, which comes "
                         f"after it: the model can see the future (is the target mask missing, inverted or "
                         f"upper-triangular?)\n  case: {case.label}",
                         case=case.label, diagnosis=self.diagnose(probe, cases))
+
+    def learns(self, build: Callable[[Target], Any], data: str, threshold: float, steps: int = 300,
+               batch: int = 32, lr: float = 1e-3, budget_s: float = 60.0, eval_size: int = 256,
+               chunk: int = 20, what: str = "the model") -> float:
+        """Train the learner's model and require a low error on fresh data.
+
+        `build(target)` returns a handle to a new model; `data` names a trusted `module:function`
+        called as fn(batch, generator) → {"train_args": (...), "eval_args": (...), "target": tensor}.
+        Training (Adam, mean squared error) runs in the learner's process in chunks, reported through
+        `progress`; it stops after `steps` steps or `budget_s` seconds. The error on `eval_size`
+        fresh sequences is then computed here, in the judge, from the predictions that come back.
+        Returns that error.
+        """
+        import time
+
+        from dl_course.grading.ops import LearnerFault as _Fault
+
+        learner = self.learner
+        try:
+            learner.seed(self.seed)
+            model = build(learner)
+            done, losses, started = 0, [], time.monotonic()
+            while done < steps and time.monotonic() - started < budget_s:
+                n = min(chunk, steps - done)
+                losses += learner.train_steps(model, data, n, batch, lr, self.seed, start=done)
+                done += n
+                self.progress(f"training {what}: step {done}/{steps}, loss {losses[-1]:.4f}")
+            learner.train(model, False)
+            fresh = _lookup(data)(eval_size, torch.Generator().manual_seed(self.seed + 10**6))
+            run = learner.call(model, *fresh["eval_args"])
+        except _Fault as fault:
+            raise CheckFailed(f"while training {what}: {_fault_text(fault.report)}", fault=fault.report) from None
+        except SessionDied as died:
+            raise CheckFailed(f"while training {what}: {died}") from None
+        seconds = time.monotonic() - started
+        target = fresh["target"]
+        pred = run["output"]
+        from dl_course.grading.wire import TensorData
+
+        if not isinstance(pred, TensorData) or pred.values is None or pred.shape != tuple(target.shape):
+            raise CheckFailed(f"in eval mode {what} should return a tensor of shape {tuple(target.shape)}, got "
+                              f"{pred!r}")
+        error = float(((pred.values.double() - target.double()) ** 2).mean())
+        if not error == error or error >= threshold:
+            raise CheckFailed(
+                f"after {done} training steps ({seconds:.1f} s) the mean squared error on {eval_size} fresh sequences "
+                f"is {error:.4f}; it must be under {threshold:g}. The training loss went from {losses[0]:.4f} to "
+                f"{losses[-1]:.4f}." if losses else f"{what} did not train", case=f"seed {self.seed}")
+        self.progress(f"{what} learned: error {error:.4f} (threshold {threshold:g})")
+        return error
 
     def same(self, probe: Callable[[Target], Any], message: str) -> None:
         """A structural check: `probe(target)` must give the learner what it gives the reference
@@ -395,6 +451,13 @@ def _grad_difference(expected: Run, got: Run, tolerance: dict[str, Tolerance]) -
             if problem:
                 return problem + " (under a random upstream gradient)"
     return None
+
+
+def _lookup(name: str) -> Any:
+    import importlib
+
+    module, attr = name.split(":", 1)
+    return getattr(importlib.import_module(module), attr)
 
 
 def _input_grad(run: Any, which: int | str) -> Any:

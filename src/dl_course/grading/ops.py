@@ -124,6 +124,7 @@ class Executor:
     def __init__(self, namespace: dict[str, Any], is_learner_frame: Callable[[str], bool] = lambda f: False):
         self.namespace = namespace
         self.handles: dict[int, Any] = {}
+        self.optimizers: dict[int, Any] = {}
         self.is_learner_frame = is_learner_frame
 
     # -- the operations -------------------------------------------------------------------
@@ -189,6 +190,28 @@ class Executor:
     def op_mode(self, handle: int, train: bool) -> Any:
         self.handles[handle].train(train)
         return None
+
+    def op_train(self, handle: int, data: str, steps: int, batch: int, lr: float, seed: int, start: int = 0) -> Any:
+        """Train a module for `steps` Adam steps on batches from the trusted `data` function
+        (`module:function`, called as fn(batch, generator) → {"train_args": (...), "target": tensor}),
+        minimising the mean squared error of module(*train_args) against target. The optimizer is
+        kept between calls, so a long run can be done (and reported on) in chunks."""
+        module = self.handles[handle]
+        make = self.lookup(data)
+        if handle not in self.optimizers:
+            self.optimizers[handle] = torch.optim.Adam(module.parameters(), lr=lr)
+        opt = self.optimizers[handle]
+        module.train()
+        losses = []
+        for step in range(start, start + steps):
+            sample = make(batch, torch.Generator().manual_seed(seed + step))
+            out = module(*sample["train_args"])
+            loss = torch.nn.functional.mse_loss(out, sample["target"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss.detach()))
+        return encode(losses, "losses")
 
     def op_seed(self, seed: int) -> Any:
         torch.manual_seed(seed)

@@ -9,6 +9,7 @@ the suite's source or its tracebacks (authors get those with `author validate`).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -26,7 +27,9 @@ from dl_course.grading.ops import LearnerFault
 from dl_course.grading.session import SessionDied, Zygote
 from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module
 
-__all__ = ["JudgePlugin"]
+__all__ = ["JudgePlugin", "PROGRESS_MARK"]
+
+PROGRESS_MARK = "\x1edl-course-progress "
 
 
 @dataclass
@@ -131,7 +134,8 @@ class JudgePlugin:
             mistakes = [(m, LocalTarget(namespace_for(module, m.id), f"mistake {m.id}")) for m in registered(module)]
         tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
         run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
-                          seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])))
+                          seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])),
+                          progress=lambda message, exercise=job["id"]: self.emit(f"{exercise}: {message}"))
         try:
             kinds = run.learner.answer()
         except LearnerFault as fault:
@@ -186,6 +190,16 @@ class JudgePlugin:
         run = self._run_of(item)
         if run is not None and run.failed:
             pytest.skip("not run: an earlier check failed")
+        if run is not None:
+            check = self._check(item)
+            self.emit(f"{run.job['id']}: {check['title']}")
+
+    def emit(self, message: str) -> None:
+        """Tell the CLI what is going on (a line on the judge's stderr), for its progress display."""
+        try:
+            os.write(2, (PROGRESS_MARK + json.dumps(message) + "\n").encode())
+        except OSError:
+            pass
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

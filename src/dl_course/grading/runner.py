@@ -14,13 +14,16 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from dl_course.course.model import Exercise, Pack
 from dl_course.grading.result import ExerciseResult
 from dl_course.grading.session import safe_env
+
+PROGRESS_MARK = "\x1edl-course-progress "  # the same as plugin.PROGRESS_MARK (kept apart: no pytest here)
 
 __all__ = ["Submission", "grade", "resolve_devices", "DEFAULT_MEMORY"]
 
@@ -56,6 +59,22 @@ def _cuda_visible() -> bool:
     return os.path.exists("/proc/driver/nvidia/version") or os.path.exists("/dev/nvidia0")
 
 
+def _pump(stream, kept: list[bytes], on_progress: Callable[[str], None] | None) -> None:
+    """Read the judge's stderr: progress lines go to the callback, the rest is kept (capped)."""
+    mark = PROGRESS_MARK.encode()
+    size = 0
+    for line in stream:
+        if line.startswith(mark):
+            if on_progress is not None:
+                try:
+                    on_progress(json.loads(line[len(mark):]))
+                except ValueError:
+                    pass
+        elif size < 64 * 1024:
+            kept.append(line)
+            size += len(line)
+
+
 def _job_entry(pack: Pack, sub: Submission) -> dict:
     ex = sub.exercise
     folder = str(sub.file.resolve().parent)
@@ -71,8 +90,13 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
 
 
 def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", seed: int | None = None,
-          author: bool = False, python: str | None = None) -> list[ExerciseResult]:
-    """Grade submissions in one judge process; one result per submission, in order."""
+          author: bool = False, python: str | None = None,
+          on_progress: Callable[[str], None] | None = None) -> list[ExerciseResult]:
+    """Grade submissions in one judge process; one result per submission, in order.
+
+    `on_progress` receives a short line each time the judge starts a check or reports on a long
+    one (training), for a live display.
+    """
     subs = list(submissions)
     if not subs:
         return []
@@ -90,18 +114,35 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
                                       s.display) for s in subs]
 
     with tempfile.TemporaryDirectory(prefix="dl-course-") as cwd:
+        proc = subprocess.Popen([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                                env=env)
+        out: list[bytes] = []
+        err: list[bytes] = []
+        readers = [threading.Thread(target=lambda: out.append(proc.stdout.read(_ANSWER_CAP)), daemon=True),
+                   threading.Thread(target=_pump, args=(proc.stderr, err, on_progress), daemon=True)]
+        for reader in readers:
+            reader.start()
         try:
-            proc = subprocess.run([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
-                                  input=json.dumps(job).encode(), capture_output=True, cwd=cwd, env=env,
-                                  timeout=budget)
+            proc.stdin.write(json.dumps(job).encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        try:
+            proc.wait(timeout=budget)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
             return failed(f"the grader did not finish within {budget:.0f} s")
-    raw = proc.stdout[:_ANSWER_CAP]
+        for reader in readers:
+            reader.join(timeout=5)
+    raw = out[0] if out else b""
+    stderr = b"".join(err)
     try:
         answer = json.loads(raw)
         results = [ExerciseResult.from_dict(r) for r in answer["results"]]
     except (ValueError, KeyError, TypeError):
-        tail = proc.stderr.decode("utf-8", "replace")[-1500:]
+        tail = stderr.decode("utf-8", "replace")[-1500:]
         return failed(f"the grader stopped without a verdict (exit status {proc.returncode})"
                       + (f":\n{tail}" if author and tail else ""))
     if len(results) != len(subs):

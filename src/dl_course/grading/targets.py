@@ -90,6 +90,13 @@ class Target:
     def train(self, handle: Handle, mode: bool = True) -> None:
         self._op("mode", handle=handle.id, train=mode)
 
+    def train_steps(self, handle: Handle, data: str, steps: int, batch: int, lr: float, seed: int,
+                    start: int = 0) -> list[float]:
+        """Train the module for `steps` steps (see ops.Executor.op_train); returns the losses."""
+        losses = wire.decode(self._op("train", handle=handle.id, data=data, steps=steps, batch=batch, lr=lr,
+                                      seed=seed, start=start), "losses")
+        return [float(x) for x in losses] if isinstance(losses, list) else []
+
     def seed(self, seed: int) -> None:
         self._op("seed", seed=seed)
 
