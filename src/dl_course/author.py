@@ -44,6 +44,18 @@ def _static_problems(ex: Exercise) -> list[str]:
         problems.append(f"{ex.starter}: mark each gap the learner fills with a '# TODO:' comment")
     if not ex.hints:
         problems.append(f"{ex.manifest}: 'hints' is empty; add at least one hint")
+    if ex.suite.is_file():
+        checks = {"loads", "defines", "api"} | set(re.findall(r"^def test_(\w+)", ex.suite.read_text(encoding="utf-8"),
+                                                             re.M))
+        mistakes = set(_mistake_ids(ex))
+        for i, hint in enumerate(ex.hints):
+            if hint.on is None:
+                continue
+            kind, _, name = hint.on.partition(":")
+            known = checks if kind == "check" else mistakes
+            if name not in known:
+                problems.append(f"{ex.manifest}: 'hints[{i}]': on = {hint.on!r} names no {kind} of this exercise "
+                                f"(known: {', '.join(sorted(known))})")
     return problems
 
 
