@@ -316,7 +316,7 @@ class Grade:
 
     def learns(self, build: Callable[[Target], Any], data: str, threshold: float, steps: int = 300,
                batch: int = 32, lr: float = 1e-3, budget_s: float = 60.0, eval_size: int = 256,
-               chunk: int = 20, what: str = "the model") -> float:
+               chunk: int = 20, what: str = "the model", seed: int | None = None) -> float:
         """Train the learner's model and require a low error on fresh data.
 
         `build(target)` returns a handle to a new model; `data` names a trusted `module:function`
@@ -324,24 +324,25 @@ class Grade:
         Training (Adam, mean squared error) runs in the learner's process in chunks, reported through
         `progress`; it stops after `steps` steps or `budget_s` seconds. The error on `eval_size`
         fresh sequences is then computed here, in the judge, from the predictions that come back.
-        Returns that error.
+        Returns that error. `seed` fixes the batches (default: the check's seed).
         """
         import time
 
         from dl_course.grading.ops import LearnerFault as _Fault
 
         learner = self.learner
+        seed = self.seed if seed is None else seed
         try:
-            learner.seed(self.seed)
+            learner.seed(seed)
             model = build(learner)
             done, losses, started = 0, [], time.monotonic()
             while done < steps and time.monotonic() - started < budget_s:
                 n = min(chunk, steps - done)
-                losses += learner.train_steps(model, data, n, batch, lr, self.seed, start=done)
+                losses += learner.train_steps(model, data, n, batch, lr, seed, start=done)
                 done += n
                 self.progress(f"training {what}: step {done}/{steps}, loss {losses[-1]:.4f}")
             learner.train(model, False)
-            fresh = _lookup(data)(eval_size, torch.Generator().manual_seed(self.seed + 10**6))
+            fresh = _lookup(data)(eval_size, torch.Generator().manual_seed(seed + 10**6))
             run = learner.call(model, *fresh["eval_args"])
         except _Fault as fault:
             raise CheckFailed(f"while training {what}: {_fault_text(fault.report)}", fault=fault.report) from None
@@ -360,7 +361,7 @@ class Grade:
             raise CheckFailed(
                 f"after {done} training steps ({seconds:.1f} s) the mean squared error on {eval_size} fresh sequences "
                 f"is {error:.4f}; it must be under {threshold:g}. The training loss went from {losses[0]:.4f} to "
-                f"{losses[-1]:.4f}." if losses else f"{what} did not train", case=f"seed {self.seed}")
+                f"{losses[-1]:.4f}." if losses else f"{what} did not train", case=f"training seed {seed}")
         self.progress(f"{what} learned: error {error:.4f} (threshold {threshold:g})")
         return error
 
