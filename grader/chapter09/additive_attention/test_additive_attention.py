@@ -119,7 +119,8 @@ def test_dtype(grade):
 
 def test_values(grade):
     """Context and alphas have the right values (sizes unlike, masks of both kinds, float32 and float64)"""
-    grade.compare(probe, GRID, level="values", what=WHAT, against=book())
+    grade.compare(probe, GRID, level="values", what=WHAT, against=book(),
+                  figure=1, figure_title="attention weights (batch 0; row: query, column: key)")
 
 
 def test_gradients(grade):

@@ -97,7 +97,8 @@ def test_causality(grade):
 
 def test_values(grade):
     """Self-attention, cross-attention and the feed-forward network give the right outputs (all mask kinds)"""
-    grade.compare(probe, GRID, level="values", what=WHAT)
+    grade.compare(probe, GRID, level="values", what=WHAT,
+                  figure=True, figure_title="the layer's output (batch 0; row: target position, column: feature)")
 
 
 def test_gradients(grade):

@@ -100,7 +100,8 @@ def test_hidden_keys(grade):
 
 def test_values(grade):
     """Context and weights match PyTorch's scaled_dot_product_attention (masks of every kind, Lq != Lk, Dk != Dv)"""
-    grade.compare(probe, GRID, level="values", what=WHAT, against=pytorch())
+    grade.compare(probe, GRID, level="values", what=WHAT, against=pytorch(),
+                  figure=1, figure_title="attention weights (batch 0; row: query, column: key)")
 
 
 def test_gradients(grade):

@@ -80,7 +80,8 @@ def test_dtype(grade):
 
 def test_values(grade):
     """Self-attention then the feed-forward network gives the right states (with and without padding masks)"""
-    grade.compare(probe, GRID, level="values", what=WHAT)
+    grade.compare(probe, GRID, level="values", what=WHAT,
+                  figure=True, figure_title="the layer's output (batch 0; row: position, column: feature)")
 
 
 def test_gradients(grade):

@@ -123,7 +123,8 @@ def test_dtype(grade):
 
 def test_values(grade):
     """Output and weights match PyTorch's multi-head attention (self, cross, masked, several heads)"""
-    grade.compare(probe, GRID, level="values", what=WHAT, against=pytorch())
+    grade.compare(probe, GRID, level="values", what=WHAT, against=pytorch(),
+                  figure=1, figure_title="attention weights (batch 0, head 0; row: query, column: key)")
 
 
 def test_gradients(grade):

@@ -126,7 +126,8 @@ def test_buffer(grade):
 
 def test_table(grade):
     """The buffer holds sines in even columns and cosines in odd columns"""
-    grade.compare(buffer_values, TABLES, level="values", dtypes=("float32",), what=f"the buffer pe of {BUILD}")
+    grade.compare(buffer_values, TABLES, level="values", dtypes=("float32",), what=f"the buffer pe of {BUILD}",
+                  figure="pe", figure_title="the table pe (row: position, column: feature)")
 
 
 def test_state_dict(grade):

@@ -19,7 +19,8 @@ def test_dtype(grade):
 
 def test_values(grade):
     """True on and below the diagonal, False above"""
-    grade.compare(probe, SIZES, level="values", dtypes=None, what="subsequent_mask(size)")
+    grade.compare(probe, SIZES, level="values", dtypes=None, what="subsequent_mask(size)",
+                  figure=True, figure_title="the mask (row: query position, column: key position)")
 
 
 def test_device(grade):

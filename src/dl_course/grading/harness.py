@@ -13,6 +13,9 @@ A suite is ordinary pytest, one test per check, cheapest first:
 
 Every failure raised here carries a sentence for the learner; a failing comparison is also
 matched against the exercise's known mistakes, and a match names the misconception.
+
+A values comparison may also keep a small picture of one output for the learner's display
+(`figure=`): see `Grade.compare` and `figure_of`.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from dl_course.grading.ops import LearnerFault
 from dl_course.grading.targets import LocalTarget, Run, Target
 from dl_course.grading.session import SessionDied
 
-__all__ = ["Case", "CaseRun", "Grade", "CheckFailed", "GraderBug", "Probe"]
+__all__ = ["Case", "CaseRun", "Grade", "CheckFailed", "GraderBug", "Probe", "figure_of"]
 
 Probe = Callable[[Target, "CaseRun"], Any]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+FIGURE_ROWS, FIGURE_COLUMNS = 40, 64
+"""The largest picture a figure keeps; bigger tensors are cut (and the figure says so)."""
 
 
 class CheckFailed(Exception):
@@ -135,8 +140,11 @@ class Grade:
     tolerance: dict[str, Tolerance]
     seed: int
     devices: tuple[str, ...] = ("cpu",)
-    progress: Callable[[str], None] = lambda message: None
-    """Where to report long-running work (training) so the learner sees it move."""
+    progress: Callable[[str | dict], None] = lambda message: None
+    """Where to report long-running work so the learner sees it move: a line of text, or for
+    training a dict (see `learns`)."""
+    figures: list[dict] = field(default_factory=list)
+    """Pictures kept by `compare(..., figure=...)` since the last `take_figures()`."""
     _cache: dict = field(default_factory=dict)
 
     # -- building cases -----------------------------------------------------------------------
@@ -177,7 +185,8 @@ class Grade:
 
     def compare(self, probe: Probe, grid: list[dict[str, Any]], level: str = "values",
                 dtypes: tuple[str, ...] | None = ("float32", "float64"), grads: bool = False,
-                devices: tuple[str, ...] | None = None, what: str = "", against: Target | None = None) -> None:
+                devices: tuple[str, ...] | None = None, what: str = "", against: Target | None = None,
+                figure: Any = None, figure_title: str | None = None) -> None:
         """Run `probe` on the learner and the reference over the grid; fail on the smallest case that differs.
 
         Args:
@@ -187,6 +196,11 @@ class Grade:
             grads: compare the gradients in the `Run` instead of the output.
             what: how to name the call in messages (e.g. "subsequent_mask(size)").
             against: compare with this trusted target instead of the reference (e.g. PyTorch's own module).
+            figure: which output to picture for the learner (values comparisons only): `True` for an
+                output that is one tensor, an index or key into a tuple or dict output (`1` for the
+                weights of `(context, weights)`), or a tuple of them for nested outputs. One figure is
+                kept: the smallest failing case, or when all pass the largest float32 case on the CPU.
+            figure_title: what the figure shows, for the learner (e.g. "attention weights (batch 0)").
         """
         cases = self.cases(grid, dtypes, devices)
         failures = []
@@ -196,12 +210,22 @@ class Grade:
             problem = _fault_text(fault) if fault else self._difference(expected, got, level, grads)
             if problem:
                 failures.append((case, problem, fault))
+        if figure is not None and level == "values" and not grads and cases:
+            shown = failures[0][0] if failures else _showcase(cases)
+            expected, _ = self.run(against or self.reference, probe, shown)
+            got, _ = self.run(self.learner, probe, shown)
+            self.figures.append(figure_of(expected, got, figure, figure_title, shown.label))
         if failures:
             case, problem, fault = failures[0]
             tried = f"{len(failures)} of {len(cases)} cases failed" if len(cases) > 1 else "the only case failed"
             head = f"{what}: " if what else ""
             message = f"{head}{problem}\n  smallest failing case: {case.label} ({tried})"
             raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
+
+    def take_figures(self) -> list[dict]:
+        """The figures kept since the last call (the plugin takes them after each check)."""
+        taken, self.figures = self.figures, []
+        return taken
 
     def _difference(self, expected: Any, got: Any, level: str, grads: bool) -> str | None:
         if not grads:
@@ -321,9 +345,11 @@ class Grade:
 
         `build(target)` returns a handle to a new model; `data` names a trusted `module:function`
         called as fn(batch, generator) → {"train_args": (...), "eval_args": (...), "target": tensor}.
-        Training (Adam, mean squared error) runs in the learner's process in chunks, reported through
-        `progress`; it stops after `steps` steps or `budget_s` seconds. The error on `eval_size`
-        fresh sequences is then computed here, in the judge, from the predictions that come back.
+        Training (Adam, mean squared error) runs in the learner's process in chunks of `chunk` steps;
+        after each, `progress` gets a dict `{"text": "training …: step 20/300, loss 0.1234",
+        "step": 20, "steps": 300, "loss": 0.1234, "losses": [the chunk's losses]}` (a loss that is
+        not finite is None there). It stops after `steps` steps or `budget_s` seconds. The error on
+        `eval_size` fresh sequences is then computed here, in the judge, from the predictions that come back.
         Returns that error. `seed` fixes the batches (default: the check's seed).
         """
         import time
@@ -338,9 +364,10 @@ class Grade:
             done, losses, started = 0, [], time.monotonic()
             while done < steps and time.monotonic() - started < budget_s:
                 n = min(chunk, steps - done)
-                losses += learner.train_steps(model, data, n, batch, lr, seed, start=done)
+                chunk_losses = list(learner.train_steps(model, data, n, batch, lr, seed, start=done))
+                losses += chunk_losses
                 done += n
-                self.progress(f"training {what}: step {done}/{steps}, loss {losses[-1]:.4f}")
+                self.progress(_training_report(what, done, steps, chunk_losses))
             learner.train(model, False)
             fresh = _lookup(data)(eval_size, torch.Generator().manual_seed(seed + 10**6))
             run = learner.call(model, *fresh["eval_args"])
@@ -397,6 +424,93 @@ class Grade:
     def require(condition: bool, message: str) -> None:
         if not condition:
             raise CheckFailed(message)
+
+
+def _training_report(what: str, done: int, steps: int, losses: list[float]) -> dict:
+    """What `learns` reports after a chunk: the human line and the numbers behind it (JSON-safe)."""
+    last = losses[-1] if losses else float("nan")
+    return {"text": f"training {what}: step {done}/{steps}, loss {last:.4f}", "step": done, "steps": steps,
+            "loss": _finite(last), "losses": [_finite(x) for x in losses]}
+
+
+def _finite(x: Any) -> float | None:
+    """A plain float, or None for NaN and infinities (which strict JSON cannot hold)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+# -- figures ----------------------------------------------------------------------------------
+def _showcase(cases: list[Case]) -> Case:
+    """The case pictured when every case passed: the largest float32 (or dtype-less) one on the CPU."""
+    for pool in ([c for c in cases if c.device == "cpu" and c.dtype in (None, torch.float32)],
+                 [c for c in cases if c.device == "cpu"], cases):
+        if pool:
+            return pool[-1]  # cases are sorted smallest first
+    raise ValueError("no cases")
+
+
+def _pick(result: Any, path: Any) -> Any:
+    """The part of a probe's result that `path` names (see `Grade.compare`'s `figure`), or None."""
+    from dl_course.grading.wire import TensorData
+
+    value = result["output"] if isinstance(result, Run) else result
+    if path is True:
+        return value if isinstance(value, TensorData) else None
+    for step in path if isinstance(path, tuple) else (path,):
+        if isinstance(value, (tuple, list)) and isinstance(step, int) and not isinstance(step, bool) \
+                and -len(value) <= step < len(value):
+            value = value[step]
+        elif isinstance(value, dict) and step in value:
+            value = value[step]
+        else:
+            return None
+    return value if isinstance(value, TensorData) else None
+
+
+def _plane(values: torch.Tensor) -> tuple[torch.Tensor, list[int]]:
+    """A 2-D view: index 0 along leading dimensions (a vector is one row, a scalar one cell)."""
+    leading = []
+    while values.dim() > 2:
+        values = values[0]
+        leading.append(0)
+    if values.dim() < 2:
+        values = values.reshape(1, -1)
+    return values, leading
+
+
+def _cells(plane: torch.Tensor) -> list[list[float | None]]:
+    rows = plane.double().tolist()
+    return [[round(x, 4) if math.isfinite(x) else None for x in row] for row in rows]
+
+
+def figure_of(expected: Any, got: Any, path: Any, title: str | None, case: str) -> dict:
+    """A small picture of one output of a case, the reference's and the learner's side by side.
+
+    Plain data only (lists of floats, rounded to 4 decimals; None where a value is NaN or infinite),
+    at most FIGURE_ROWS × FIGURE_COLUMNS cells: tensors with more than two dimensions are shown at
+    index 0 of each leading dimension. `got` is None when the learner's side is missing, failed or
+    has another shape than the reference's.
+    """
+    e = _pick(expected, path)
+    if e is None or e.values is None:
+        raise GraderBug(f"figure={path!r} does not name a tensor with values in the reference's output")
+    g = _pick(got, path) if got is not None else None
+    plane, leading = _plane(e.values)
+    mine = None
+    if g is not None and g.values is not None and tuple(g.values.shape) == tuple(e.values.shape):
+        mine = _plane(g.values)[0]
+    rows, columns = plane.shape
+    truncated = rows > FIGURE_ROWS or columns > FIGURE_COLUMNS
+    plane = plane[:FIGURE_ROWS, :FIGURE_COLUMNS]
+    if mine is not None:
+        mine = mine[:FIGURE_ROWS, :FIGURE_COLUMNS]
+    if title is None:
+        where = "output" + "".join(f"[{s!r}]" for s in (path if isinstance(path, tuple) else
+                                                          () if path is True else (path,)))
+        title = where + (f" at [{', '.join(map(str, leading))}]" if leading else "")
+    return {"title": title, "case": case, "kind": "bool" if e.values.dtype == torch.bool else "float",
+            "shape": list(e.shape), "expected": _cells(plane), "got": None if mine is None else _cells(mine),
+            "truncated": truncated}
 
 
 def _fault_text(fault: dict) -> str:

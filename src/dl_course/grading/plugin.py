@@ -5,6 +5,11 @@ For each exercise's suite it adds the engine's own checks around the author's te
 `grade` fixture, stops an exercise at its first failure (later checks are "not run"), and
 records every check's result. Only messages written for the learner leave this plugin: never
 the suite's source or its tracebacks (authors get those with `author validate`).
+
+Besides the verdict, it reports progress on stderr, one line per event: PROGRESS_MARK followed
+by JSON, either a string (a check starts, a model has learned) or, while a model trains, a dict
+(see `Grade.learns`) with the exercise's id added. Each check may also leave one figure (see
+`Grade.compare`), collected in the exercise's "figures".
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class ExerciseRun:
     output: str = ""
     error: str | None = None
     finished: bool = False
+    figures: list[dict[str, Any]] = field(default_factory=list)
 
 
 class EngineItem(pytest.Item):
@@ -119,9 +125,11 @@ class JudgePlugin:
     # -- the engine's own checks ------------------------------------------------------------
     def _loads(self, run: ExerciseRun) -> None:
         job = run.job
+        run.started = time.monotonic()  # this exercise's own time, not the judge's since it began
         config = {
             "file": job["file"], "defines": job["defines"], "forbid": job.get("forbid", []),
-            "variant": job.get("variant"), "hidden_dirs": self.job.get("hidden_dirs", []),
+            "variant": job.get("variant"),
+            "hidden_dirs": list(self.job.get("hidden_dirs", [])) + list(job.get("hidden_dirs", [])),
             "sys_path": job.get("sys_path", []), "learner_dirs": job.get("learner_dirs", []),
             "memory_bytes": self.job.get("memory_bytes"),
         }
@@ -135,7 +143,7 @@ class JudgePlugin:
         tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
         run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
                           seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])),
-                          progress=lambda message, exercise=job["id"]: self.emit(f"{exercise}: {message}"))
+                          progress=lambda message, exercise=job["id"]: self._progress(exercise, message))
         try:
             kinds = run.learner.answer()
         except LearnerFault as fault:
@@ -194,12 +202,21 @@ class JudgePlugin:
             check = self._check(item)
             self.emit(f"{run.job['id']}: {check['title']}")
 
-    def emit(self, message: str) -> None:
+    def emit(self, message: str | dict[str, Any]) -> None:
         """Tell the CLI what is going on (a line on the judge's stderr), for its progress display."""
         try:
             os.write(2, (PROGRESS_MARK + json.dumps(message) + "\n").encode())
-        except OSError:
+        except (OSError, TypeError, ValueError):
             pass
+
+    def _progress(self, exercise: str, message: str | dict[str, Any]) -> None:
+        """A report from the `grade` fixture: text gets the exercise's name in front; a training dict
+        also gets it as "exercise". The dict goes out only to a CLI that reads dicts (see below)."""
+        if not isinstance(message, dict):
+            self.emit(f"{exercise}: {message}")
+            return
+        event = {**message, "exercise": exercise, "text": f"{exercise}: {message.get('text', '')}"}
+        self.emit(event if _cli_reads_dicts() else event["text"])
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -212,6 +229,11 @@ class JudgePlugin:
         if not recorded:
             return
         check = self._check(item)
+        if run.grade is not None:
+            kept = run.grade.take_figures()
+            if kept and not report.skipped:
+                # One picture per check: the last comparison's (the failing one, when one failed).
+                run.figures.append({"check": check["name"], **kept[-1]})
         if report.skipped:
             check.update(status="not_run", passed=False, message="not run: an earlier check failed")
         elif report.passed:
@@ -284,6 +306,26 @@ class JudgePlugin:
                 "diagnosis": first_fail["diagnosis"] if first_fail else None,
                 "duration_s": round(getattr(run, "duration", 0.0), 3), "seed": self.job["seed"],
                 "devices": self.job.get("devices", ["cpu"]), "checks": checks, "output": run.output,
-                "error": run.error, "file": run.job.get("display_file"),
+                "error": run.error, "file": run.job.get("display_file"), "figures": run.figures,
             })
         return out
+
+
+def _cli_reads_dicts() -> bool:
+    """Whether the CLI side (the runner, from the same installation) turns dict progress events
+    into text plus metrics. Until it does, its callbacks expect strings, so dicts are sent as
+    their text. Remove this once every runner has `on_metric`."""
+    global _READS_DICTS
+    if _READS_DICTS is None:
+        try:
+            import inspect
+
+            from dl_course.grading import runner
+
+            _READS_DICTS = "on_metric" in inspect.signature(runner.grade).parameters
+        except Exception:  # noqa: BLE001 - any doubt: send text, which every runner reads
+            _READS_DICTS = False
+    return _READS_DICTS
+
+
+_READS_DICTS: bool | None = None

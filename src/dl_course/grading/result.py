@@ -16,6 +16,15 @@ Plain dataclasses: no torch, no pytest. Schema (version 1), per exercise:
     output       str           what the learner's code printed (capped)
     error        str | null    why the exercise could not be graded at all
     file         str | null    the learner's file, relative to the workspace
+    figures      [{check, title, case, kind, shape, expected, got, truncated}]
+                 at most one per check that asked for one (values checks of some suites): a
+                 small picture of one output on one case, for a heatmap. `case` is the smallest
+                 failing case, or when the check passed its largest float32 case on the CPU.
+                 `expected` (the reference) and `got` (the learner; null when missing, failed or
+                 shaped differently) are lists of rows of numbers rounded to 4 decimals, null
+                 where not finite; kind: bool (0/1) | float; index 0 is taken along leading
+                 dimensions of `shape` (the full shape) and at most 40 rows × 64 columns are kept
+                 (`truncated` says some were cut). Not kept in the progress store.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ class ExerciseResult:
     output: str = ""
     error: str | None = None
     file: str | None = None
+    figures: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
@@ -69,7 +79,8 @@ class ExerciseResult:
                    diagnosis=d.get("diagnosis"), duration_s=float(d.get("duration_s", 0.0)), seed=d.get("seed"),
                    devices=list(d.get("devices") or []),
                    checks=[CheckResult.from_dict(c) for c in d.get("checks", [])], output=str(d.get("output") or ""),
-                   error=d.get("error"), file=d.get("file"))
+                   error=d.get("error"), file=d.get("file"),
+                   figures=[f for f in d.get("figures") or [] if isinstance(f, dict)])
 
     @property
     def first_failure(self) -> CheckResult | None:
