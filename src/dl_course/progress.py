@@ -105,6 +105,16 @@ class Progress:
                              "FROM attempts WHERE exercise = ? ORDER BY id DESC LIMIT 1", (exercise,)).fetchone()
         return Attempt(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7]) if row else None
 
+    def latest_checks(self, exercise: str) -> list[dict[str, Any]]:
+        """The checks of the latest attempt, as recorded (name, title, status, message, …)."""
+        with self._db() as db:
+            row = db.execute("SELECT checks FROM attempts WHERE exercise = ? ORDER BY id DESC LIMIT 1",
+                             (exercise,)).fetchone()
+        try:
+            return list(json.loads(row[0])) if row else []
+        except (ValueError, TypeError):
+            return []
+
     def summary(self) -> dict[str, dict[str, Any]]:
         """Per exercise: attempts, best score, ever passed, latest passed."""
         with self._db() as db:

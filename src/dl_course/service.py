@@ -79,8 +79,12 @@ def select(ctx: Course, names: list[str], cwd: Path | None = None) -> list[Exerc
 
 
 def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: int | None = None,
-          on_progress=None):
-    """Grade the learner's files and record every attempt. Returns the results in order."""
+          on_progress=None, on_metric=None, warm=None):
+    """Grade the learner's files and record every attempt. Returns the results in order.
+
+    `warm` is a `grading.runner.WarmJudge` (the TUI and `--watch` keep one) for an instant check;
+    `on_metric` receives structured training reports (for a live loss plot).
+    """
     from dl_course.grading.runner import Submission, grade
 
     ws = ctx.need_workspace()
@@ -89,7 +93,8 @@ def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: in
         path = ws.file_for(ctx.pack, ex)
         hashes.append(code_hash(path))
         subs.append(Submission(ex, path, ws.display(path)))
-    results = grade(ctx.pack, subs, device=device, seed=seed, on_progress=on_progress)
+    options = dict(device=device, seed=seed, on_progress=on_progress, on_metric=on_metric)
+    results = warm.grade(ctx.pack, subs, **options) if warm is not None else grade(ctx.pack, subs, **options)
     store = ctx.progress
     for result, digest in zip(results, hashes):
         store.record(result, digest)

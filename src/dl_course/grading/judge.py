@@ -1,7 +1,8 @@
 """The judge process: runs hidden suites against the learner's code and prints the verdict as JSON.
 
 Started by `runner` as `python -I -m dl_course.grading.judge`, with the job as JSON on stdin.
-It starts the learner zygote first (so both import torch at the same time), then runs pytest
+It starts the learner zygote and imports torch and pytest *before* reading the job (so a judge
+started ahead of time is warm when the job comes, and a cold one loses nothing), then runs pytest
 on the hidden suites with its own rootdir and ini, no conftest, no plugin autoload and no
 cache, and writes exactly one JSON document to stdout. Whatever happens, a verdict is written.
 """
@@ -35,20 +36,23 @@ def main() -> int:
     out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest and everything else print nowhere; only the verdict goes out
-    job = json.load(sys.stdin)
     results: list[dict[str, Any]]
     zygote = None
+    job: dict[str, Any] = {}
     try:
+        # Warm up before the job arrives: a judge started ahead of time (the TUI, --watch) is
+        # then ready the moment the learner asks for a check. Started cold, it costs the same.
         from dl_course.grading.session import Zygote
 
         zygote = Zygote()
         import pytest
+        import torch  # noqa: F401 - the hidden suites and the plugin need it
 
         from dl_course.grading.plugin import JudgePlugin
 
+        zygote.wait_ready()
+        job = json.load(sys.stdin)
         if "cuda" in job.get("devices", []):
-            import torch
-
             if not torch.cuda.is_available():
                 raise RuntimeError("CUDA was asked for, but torch sees no GPU here")
         with tempfile.TemporaryDirectory(prefix="dl-course-judge-") as root:
@@ -75,13 +79,20 @@ def main() -> int:
     except BaseException as exc:  # noqa: BLE001 - always emit a verdict
         import traceback
 
+        if not job:  # failed while warming up: still answer the job that was sent
+            try:
+                job = json.load(sys.stdin)
+            except (ValueError, OSError):
+                job = {}
+
         detail = "".join(traceback.format_exception(exc))[-4000:] if job.get("author") else str(exc)
         results = _crashed(job, f"the grader crashed: {detail}")
-    finally:
-        if zygote is not None:
-            zygote.close()
+    # The verdict goes out first; the runner reads it without waiting for the zygote to be torn down.
     out.write(json.dumps({"version": 1, "results": results}))
     out.flush()
+    out.close()
+    if zygote is not None:
+        zygote.close()
     return 0
 
 

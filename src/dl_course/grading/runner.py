@@ -17,7 +17,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from dl_course.course.model import Exercise, Pack
 from dl_course.grading.result import ExerciseResult
@@ -25,7 +25,7 @@ from dl_course.grading.session import safe_env
 
 PROGRESS_MARK = "\x1edl-course-progress "  # the same as plugin.PROGRESS_MARK (kept apart: no pytest here)
 
-__all__ = ["Submission", "grade", "resolve_devices", "DEFAULT_MEMORY"]
+__all__ = ["Submission", "grade", "Judge", "WarmJudge", "resolve_devices", "DEFAULT_MEMORY"]
 
 DEFAULT_MEMORY = 6 * 1024**3
 _ANSWER_CAP = 32 * 1024 * 1024
@@ -41,6 +41,8 @@ class Submission:
     """How to name the file to the learner (relative to the workspace)."""
     variant: str | None = None
     """Grade one known mistake of `file` (a copy of mistakes.py) instead of the file's own names."""
+    hidden: tuple[str, ...] = ()
+    """More folders this submission's code may not read (e.g. the other students' files in a class)."""
 
 
 def resolve_devices(device: str) -> list[str]:
@@ -83,22 +85,160 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
         "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
+        "hidden_dirs": [str(d) for d in sub.hidden],
         # Trusted imports in the judge: the reference's siblings (earlier exercises) and support files.
         "trusted_path": [str(ex.solution.parent), str(ex.dir)],
         "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},
     }
 
 
+class Judge:
+    """A judge process started ahead of its job: it imports torch and forks its learner zygote
+    while waiting, so the check it is later given starts warm.
+
+    One judge grades one job, then exits: every check gets a fresh judge and fresh learner
+    processes, so nothing leaks from one check to the next. `WarmJudge` keeps one ready.
+    """
+
+    def __init__(self, python: str | None = None):
+        self._cwd = tempfile.TemporaryDirectory(prefix="dl-course-")
+        env = safe_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+        self.proc = subprocess.Popen([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     cwd=self._cwd.name, env=env)
+        self.on_progress: Callable[[Any], None] | None = None
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [threading.Thread(target=lambda: self._out.append(self.proc.stdout.read(_ANSWER_CAP)),
+                                          daemon=True),
+                         threading.Thread(target=_pump, args=(self.proc.stderr, self._err, self._progress),
+                                          daemon=True)]
+        for reader in self._readers:
+            reader.start()
+        self.used = False
+
+    def _progress(self, event: Any) -> None:
+        if self.on_progress is not None:
+            self.on_progress(event)
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def run(self, job: dict, budget: float) -> tuple[bytes, bytes, int | None]:
+        """Send the job; return (stdout, stderr, exit status). Raises TimeoutError past `budget`."""
+        if self.used:
+            raise RuntimeError("a judge grades one job")
+        self.used = True
+        try:
+            self.proc.stdin.write(json.dumps(job).encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        # The verdict is complete when the judge closes its stdout (it does so before it tears
+        # down pytest and its zygote), so read up to there instead of waiting for it to exit.
+        stdout_reader, stderr_reader = self._readers
+        stdout_reader.join(timeout=budget)
+        if stdout_reader.is_alive():
+            self.close()
+            raise TimeoutError(f"the grader did not finish within {budget:.0f} s")
+        raw = self._out[0] if self._out else b""
+        if raw:  # an answer: let the judge finish tearing down in the background
+            threading.Thread(target=self._reap, daemon=True).start()
+            return raw, b"".join(self._err), self.proc.poll()
+        self._reap()
+        stderr_reader.join(timeout=1)
+        return raw, b"".join(self._err), self.proc.returncode
+
+    def _reap(self, grace: float = 10) -> None:
+        try:
+            self.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+        self.close()
+
+    def close(self) -> None:
+        """Stop the judge if it is still running. One that never got a job is told so (its stdin
+        closes) and tidies up after itself; one that does not stop within a few seconds is killed."""
+        if not self.used and self.proc.poll() is None:
+            self.used = True
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        self._cwd.cleanup()
+
+
+class WarmJudge:
+    """Keeps one judge started and warm, for the TUI and `check --watch`.
+
+    `grade()` hands the waiting judge a job (starting one if there is none) and then starts the
+    next, so the learner's following check is warm too. `close()` stops the spare.
+    """
+
+    def __init__(self, python: str | None = None):
+        self.python = python
+        self._lock = threading.Lock()
+        self._spare: Judge | None = None
+        self._closed = False
+
+    def start(self) -> "WarmJudge":
+        with self._lock:
+            if self._spare is None and not self._closed:
+                self._spare = Judge(self.python)
+        return self
+
+    def take(self) -> Judge:
+        """The waiting judge (or a new one). Call `start()` once the check is done to warm the next
+        one: starting it during the check would slow the check down on a small machine."""
+        with self._lock:
+            judge, self._spare = self._spare, None
+        if judge is None or not judge.alive:
+            if judge is not None:
+                judge.close()
+            judge = Judge(self.python)
+        return judge
+
+    def grade(self, pack: Pack, submissions: Iterable[Submission], **options: Any) -> list[ExerciseResult]:
+        """`grade` on the warm judge, then warm the next one."""
+        try:
+            return grade(pack, submissions, judge=self.take(), **options)
+        finally:
+            self.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            judge, self._spare = self._spare, None
+        if judge is not None:
+            judge.close()
+
+
 def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", seed: int | None = None,
           author: bool = False, python: str | None = None,
-          on_progress: Callable[[str], None] | None = None) -> list[ExerciseResult]:
+          on_progress: Callable[[str], None] | None = None,
+          on_metric: Callable[[dict], None] | None = None,
+          judge: Judge | None = None) -> list[ExerciseResult]:
     """Grade submissions in one judge process; one result per submission, in order.
 
     `on_progress` receives a short line each time the judge starts a check or reports on a long
-    one (training), for a live display.
+    one (training), for a live display; `on_metric` receives the structured form of training
+    reports (a dict with `text`, `step`, `steps`, `loss`…). `judge` is a judge started ahead of
+    time (see `WarmJudge`); without one, a new judge is started.
     """
     subs = list(submissions)
     if not subs:
+        if judge is not None:
+            judge.close()
         return []
     seed = random.randrange(1, 10**6) if seed is None else seed
     devices = resolve_devices(device)
@@ -107,43 +247,31 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         "hidden_dirs": [str(d) for d in pack.hidden_dirs], "memory_bytes": DEFAULT_MEMORY,
     }
     budget = 90 + sum(s.exercise.time_limit_s + 15 for s in subs)
-    env = safe_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
 
     def failed(message: str) -> list[ExerciseResult]:
         return [ExerciseResult.failed(s.exercise.id, s.exercise.title, s.exercise.points, message, seed, devices,
                                       s.display) for s in subs]
 
-    with tempfile.TemporaryDirectory(prefix="dl-course-") as cwd:
-        proc = subprocess.Popen([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
-                                env=env)
-        out: list[bytes] = []
-        err: list[bytes] = []
-        readers = [threading.Thread(target=lambda: out.append(proc.stdout.read(_ANSWER_CAP)), daemon=True),
-                   threading.Thread(target=_pump, args=(proc.stderr, err, on_progress), daemon=True)]
-        for reader in readers:
-            reader.start()
-        try:
-            proc.stdin.write(json.dumps(job).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            proc.wait(timeout=budget)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            return failed(f"the grader did not finish within {budget:.0f} s")
-        for reader in readers:
-            reader.join(timeout=5)
-    raw = out[0] if out else b""
-    stderr = b"".join(err)
+    def progress(event: Any) -> None:
+        if isinstance(event, dict):
+            if on_metric is not None:
+                on_metric(event)
+            event = str(event.get("text", ""))
+        if on_progress is not None and isinstance(event, str):
+            on_progress(event)
+
+    judge = judge or Judge(python)
+    judge.on_progress = progress
+    try:
+        raw, stderr, status = judge.run(job, budget)
+    except TimeoutError as e:
+        return failed(str(e))
     try:
         answer = json.loads(raw)
         results = [ExerciseResult.from_dict(r) for r in answer["results"]]
     except (ValueError, KeyError, TypeError):
         tail = stderr.decode("utf-8", "replace")[-1500:]
-        return failed(f"the grader stopped without a verdict (exit status {proc.returncode})"
+        return failed(f"the grader stopped without a verdict (exit status {status})"
                       + (f":\n{tail}" if author and tail else ""))
     if len(results) != len(subs):
         return failed("the grader's verdict did not cover every exercise")
