@@ -13,7 +13,7 @@ from dl_course.errors import CourseError, WorkspaceError
 from dl_course.progress import Progress
 from dl_course.workspace import Workspace, code_hash, create_workspace, find_workspace
 
-__all__ = ["Course", "open_course", "start", "check", "listing", "next_hint", "solution", "reset", "lesson_text",
+__all__ = ["Course", "open_course", "start", "check", "listing", "next_hint", "solution", "reset", "lesson_text", "lessons",
            "StartReport", "HintReport"]
 
 
@@ -174,7 +174,8 @@ def reset(ctx: Course, exercise: Exercise) -> tuple[Path, Path | None]:
     return ws.file_for(ctx.pack, exercise), backup
 
 
-def lesson_text(ctx: Course, chapter: str) -> str:
+def lessons(ctx: Course, chapter: str) -> list[str]:
+    """The chapter's lesson files, read, in order."""
     chap = ctx.pack.chapter(chapter)
     parts = []
     for lesson in chap.lessons:
@@ -182,4 +183,8 @@ def lesson_text(ctx: Course, chapter: str) -> str:
             parts.append(lesson.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as e:
             raise CourseError(f"{lesson}: cannot be read ({e})") from None
-    return "\n\n---\n\n".join(parts)
+    return parts
+
+
+def lesson_text(ctx: Course, chapter: str) -> str:
+    return "\n\n---\n\n".join(lessons(ctx, chapter))

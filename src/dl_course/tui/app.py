@@ -1,0 +1,104 @@
+"""The Textual app: wires the screens, the learner's course and the warm grader.
+
+Drawing never imports torch: grading runs in other processes, and a judge is started ahead
+of time (`WarmJudge`) so a check after an edit answers at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+
+from dl_course import service
+from dl_course.course.model import Exercise
+from dl_course.errors import CourseError
+from dl_course.tui.screens import ExerciseScreen, HelpScreen, MapScreen, ReaderScreen
+from dl_course.tui.state import UiState
+
+__all__ = ["CourseApp"]
+
+
+class CourseApp(App):
+    """dl-course in the terminal: the course map, lessons and exercises."""
+
+    TITLE = "dl-course"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [("question_mark", "help", "Help")]
+
+    def __init__(self, ctx: service.Course, chapter: str | None = None, exercise: str | None = None,
+                 warm: bool = True, device: str = "auto"):
+        super().__init__()
+        self.ctx = ctx
+        self.first_chapter, self.first_exercise = chapter, exercise
+        self.state = UiState.load(ctx.workspace.state_dir if ctx.workspace else None)
+        self.device = device
+        self._use_warm = warm
+        self.warm: Any = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.state.theme in self.available_themes:
+            self.theme = self.state.theme
+        self.push_screen(MapScreen())
+        try:
+            if self.first_chapter:
+                self.open_chapter(self.first_chapter)
+            if self.first_exercise:
+                self.open_exercise(self.first_exercise)
+        except CourseError as e:
+            self.notify(str(e), severity="error")
+        if self._use_warm and self.ctx.workspace is not None:
+            # After the first paint: the spare judge imports torch on the other core meanwhile.
+            self.set_timer(0.3, self._start_warm)
+
+    def _start_warm(self) -> None:
+        from dl_course.grading.runner import WarmJudge
+
+        if self.warm is None:
+            self.warm = WarmJudge().start()
+
+    def on_unmount(self) -> None:
+        self.state.save()
+        if self.warm is not None:
+            self.warm.close()
+
+    # -- navigation ---------------------------------------------------------------------------
+    def open_chapter(self, name: str) -> None:
+        chapter = self.ctx.pack.chapter(name)
+        try:
+            sections = service.lessons(self.ctx, chapter.id)
+        except CourseError as e:  # a lesson file cannot be read: say which, keep the app alive
+            self.notify(str(e), severity="error")
+            return
+        self.push_screen(ReaderScreen(chapter, sections))
+
+    def open_exercise(self, exercise_id: str) -> None:
+        self.push_screen(ExerciseScreen(self.ctx.pack.exercise(exercise_id)))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+        self.state.theme = self.theme
+        self.state.save()
+
+    # -- what the screens ask of the course (one place, so tests can see it) ----------------------
+    def listing(self) -> list[dict]:
+        return service.listing(self.ctx)
+
+    def check(self, exercise: Exercise, on_progress=None, on_metric=None) -> list[Any]:
+        if self.warm is None and self._use_warm:
+            self._start_warm()
+        return service.check(self.ctx, [exercise], device=self.device, on_progress=on_progress,
+                             on_metric=on_metric, warm=self.warm)
+
+    def next_hint(self, exercise: Exercise) -> service.HintReport:
+        return service.next_hint(self.ctx, exercise)
+
+    def solution(self, exercise: Exercise, reveal: bool = False) -> str:
+        return service.solution(self.ctx, exercise, reveal=reveal)
+
+    def reset(self, exercise: Exercise):
+        return service.reset(self.ctx, exercise)

@@ -1,0 +1,245 @@
+"""The exercise panel: what to build, the learner's file, the last result, and the actions
+(check, hint, solution, reset, edit in $EDITOR, watch)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Label, Static
+
+from dl_course.course.model import Exercise
+from dl_course.errors import CourseError
+from dl_course.tui.screens.base import CourseScreen
+from dl_course.tui.screens.modals import ConfirmScreen, TextScreen
+from dl_course.tui.widgets import LossPlot, ResultView
+
+__all__ = ["ExerciseScreen"]
+
+
+class ExerciseScreen(CourseScreen):
+    BINDINGS = [("c", "check", "Check"), ("e", "edit", "Edit"), ("w", "watch", "Watch"), ("h", "hint", "Hint"),
+                ("s", "solution", "Solution"), ("r", "reset", "Reset"), Binding("t", "app.toggle_theme", "Theme", show=False),
+                Binding("q", "app.quit", "Quit", show=False)]
+
+    def __init__(self, exercise: Exercise):
+        super().__init__()
+        self.exercise = exercise
+        self.result: Any = None
+        self.watching = False
+        self.checking = False
+
+    @property
+    def path(self):
+        app = self.course_app
+        ws = app.ctx.need_workspace()
+        return ws.file_for(app.ctx.pack, self.exercise)
+
+    def compose(self) -> ComposeResult:
+        ex = self.exercise
+        yield Header()
+        with VerticalScroll(id="exercise-body"):
+            yield Static(Text.assemble((ex.title, "bold"), (f"   {ex.id} · {ex.points} points", "dim")),
+                         id="exercise-title")
+            yield Static(ex.summary or "", id="instructions")
+            yield Static(id="file-line")
+            yield Label("", id="status")
+            with Vertical(id="result"):
+                yield ResultView()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.course_app
+        self.sub_title = self.exercise.title
+        ws = app.ctx.workspace
+        file_line = self.query_one("#file-line", Static)
+        if ws is None:
+            file_line.update(Text("No workspace: run `dl-course start "
+                                  f"{app.ctx.pack.chapter_of(self.exercise).id}` to get this exercise's file.",
+                                  style="yellow"))
+            return
+        path = self.path
+        exists = path.exists()
+        file_line.update(Text.assemble("Your file: ", (ws.display(path), "bold cyan"),
+                                       ("" if exists else "  (not created yet: run dl-course start)", "yellow")))
+        try:
+            checks = app.ctx.progress.latest_checks(self.exercise.id)
+        except CourseError as e:
+            self.fail(str(e))
+            checks = []
+        if checks:
+            self._show(ResultView(checks=checks))
+
+    def _show(self, view: ResultView) -> None:
+        box = self.query_one("#result", Vertical)
+        box.remove_children()
+        box.mount(view)
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Label).update(text)
+
+    # -- check ------------------------------------------------------------------------------
+    def action_check(self) -> None:
+        """Grade the learner's file in a worker; the UI stays live and shows what runs."""
+        if self.course_app.ctx.workspace is None:
+            self.fail("no workspace: run `dl-course start` first")
+            return
+        if not self.path.exists():
+            self.fail(f"{self.path.name} does not exist yet: run `dl-course start "
+                      f"{self.course_app.ctx.pack.chapter_of(self.exercise).id}`")
+            return
+        if self.checking:
+            self.notify("A check is already running.")
+            return
+        self.checking = True
+        self.set_status("checking…")
+        for plot in self.query(LossPlot):
+            plot.remove()
+        self._grade()
+
+    @work(thread=True, exclusive=True, group="check")
+    def _grade(self) -> None:
+        app = self.course_app
+        call = self.app.call_from_thread
+        try:
+            results = app.check(self.exercise, on_progress=lambda line: call(self.set_status, f"checking… {line}"),
+                                on_metric=lambda event: call(self._metric, event))
+        except CourseError as e:
+            call(self._done, None, str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - the grader failed: say so, keep the app alive
+            call(self._done, None, f"the check could not run: {e}")
+            return
+        call(self._done, results[0] if results else None, None)
+
+    def _metric(self, event: dict) -> None:
+        plots = list(self.query(LossPlot))
+        plot = plots[0] if plots else None
+        if plot is None:
+            plot = LossPlot(id="loss")
+            self.query_one("#exercise-body").mount(plot, before=self.query_one("#result"))
+            self.call_after_refresh(plot.add, event)
+            return
+        plot.add(event)
+
+    def _done(self, result: Any, error: str | None) -> None:
+        self.checking = False
+        if error:
+            self.set_status("")
+            self.fail(error)
+            return
+        self.result = result
+        verdict = "passed ✓" if result.passed else "not yet ✗"
+        self.set_status(f"checked: {verdict}" + ("   (watching your file)" if self.watching else ""))
+        self._show(ResultView(result))
+        if result.passed:
+            self.notify(f"{self.exercise.id} passes. Press s to compare with the reference.", title="Well done")
+
+    # -- hints, solution, reset ----------------------------------------------------------------
+    def action_hint(self) -> None:
+        try:
+            report = self.course_app.next_hint(self.exercise)
+        except CourseError as e:
+            self.fail(str(e))
+            return
+        if report.hint is None:
+            self.notify(f"No more hints (you have seen all {report.total}). The lesson has the full story.")
+            return
+        title = f"Hint {report.number} of {report.total} · {self.exercise.id}"
+        if report.why:
+            title += f" · {report.why}"
+        self.app.push_screen(TextScreen(title, report.hint.text))
+
+    def action_solution(self) -> None:
+        app = self.course_app
+
+        def show(reveal: bool) -> None:
+            try:
+                text = app.solution(self.exercise, reveal=reveal)
+            except CourseError as e:
+                self.fail(str(e))
+                return
+            self.app.push_screen(TextScreen(f"Reference solution · {self.exercise.id}", f"```python\n{text}\n```"))
+
+        try:
+            passed = app.ctx.progress.ever_passed(self.exercise.id) if app.ctx.workspace else False
+        except CourseError as e:
+            self.fail(str(e))
+            return
+        if passed:
+            show(False)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                show(True)
+
+        self.app.push_screen(ConfirmScreen("You have not passed this exercise yet. See the reference anyway? "
+                                           "(This is recorded in your progress.)", yes="Reveal"), answered)
+
+    def action_reset(self) -> None:
+        if self.course_app.ctx.workspace is None:
+            self.fail("no workspace: nothing to reset")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                path, backup = self.course_app.reset(self.exercise)
+            except CourseError as e:
+                self.fail(str(e))
+                return
+            where = f"; your file is backed up in {backup}" if backup else ""
+            self.notify(f"{path.name} is the starter again{where}", timeout=10)
+
+        self.app.push_screen(ConfirmScreen(f"Put the starter back in {self.path.name}? Your current file is "
+                                           "backed up first.", yes="Reset"), answered)
+
+    # -- editing and watching ----------------------------------------------------------------
+    def action_edit(self) -> None:
+        """Open the file in $VISUAL/$EDITOR; the app suspends and comes back, then checks."""
+        if self.course_app.ctx.workspace is None or not self.path.exists():
+            self.fail("no file to edit yet: run `dl-course start` first")
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.fail(f"set $EDITOR to edit from here (e.g. export EDITOR=nano), or open {self.path} yourself")
+            return
+        before = self.path.read_bytes()
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(editor), str(self.path)])
+        except Exception as e:  # noqa: BLE001 - no terminal to hand over (tests, some terminals)
+            self.fail(f"could not start {editor}: {e}")
+            return
+        if self.path.exists() and self.path.read_bytes() != before:
+            self.action_check()
+
+    def action_watch(self) -> None:
+        if self.course_app.ctx.workspace is None or not self.path.exists():
+            self.fail("no file to watch yet: run `dl-course start` first")
+            return
+        self.watching = not self.watching
+        if self.watching:
+            self.set_status("watching your file: each save is checked")
+            self._watch()
+        else:
+            self.workers.cancel_group(self, "watch")
+            self.set_status("stopped watching")
+
+    @work(exclusive=True, group="watch")
+    async def _watch(self) -> None:
+        from dl_course.watch import changes
+
+        async for _ in changes(self.path):
+            if not self.watching:
+                break
+            self.action_check()

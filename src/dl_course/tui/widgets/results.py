@@ -1,0 +1,83 @@
+"""One exercise's verdict: each check with its mark, the first failure's message, the known
+mistake standing out, the learner's output, and the pictures the grader sent back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from dl_course.tui.widgets.heatmap import FigurePair
+
+__all__ = ["ResultView", "MARKS"]
+
+MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "not_run": ("·", "grey50"), "error": ("!", "magenta")}
+
+
+class ResultView(Vertical):
+    """Shows an `ExerciseResult` (or the checks of a recorded attempt)."""
+
+    DEFAULT_CSS = """
+    ResultView { height: auto; }
+    ResultView > .summary { text-style: bold; margin: 0 0 1 0; }
+    ResultView > .checks { margin: 0; }
+    ResultView > .failure { padding: 0 0 0 4; color: $error; }
+    ResultView > .grader-error { color: $warning; }
+    ResultView > .diagnosis { border: round $warning; padding: 0 1; margin: 1 0 0 2; height: auto; }
+    ResultView > .output { border: round $panel-lighten-2; padding: 0 1; margin: 1 0 0 2; color: $text-muted; }
+    ResultView > .error { color: $error; margin: 1 0 0 0; }
+    """
+
+    def __init__(self, result: Any = None, checks: list[dict] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.result = result
+        self.recorded = checks
+
+    def compose(self) -> ComposeResult:
+        r = self.result
+        if r is None and not self.recorded:
+            yield Static("Not checked yet. Press c to check your file.", classes="summary")
+            return
+        if r is None:
+            yield Static("Your last attempt (press c to check again):", classes="summary")
+            yield from self._checks(self.recorded or [])
+            return
+        mark, colour = ("✓ passed", "green") if r.passed else ("✗ not yet", "red")
+        yield Static(Text.assemble((mark, f"bold {colour}"), f"   {r.score:g}/{r.max_score} points",
+                                   (f"   {r.duration_s:.2f} s", "dim"),
+                                   (f"   seed {r.seed}" if r.seed is not None else "", "dim")), classes="summary")
+        if r.error:
+            yield Static(Text(r.error), classes="error")
+        yield from self._checks([c.__dict__ for c in r.checks])
+        if r.diagnosis:
+            body = Text.assemble(("What went wrong\n", "bold yellow"), (r.diagnosis.get("message", ""), "bold"),
+                                 (f"\nknown mistake: {r.diagnosis.get('id')}", "dim"))
+            yield Static(body, classes="diagnosis")
+        for fig in getattr(r, "figures", None) or []:
+            yield FigurePair(fig)
+        if r.output.strip():
+            yield Static(Text("Your code printed:\n" + r.output.rstrip()[-3000:]), classes="output")
+
+    def _checks(self, checks: list[dict]) -> ComposeResult:
+        """One line a check; the first failure's message right under its line."""
+        lines = Text()
+        shown = False
+        for c in checks:
+            status = c.get("status", "failed")
+            m, col = MARKS.get(status, ("?", "white"))
+            lines.append(f"{m} ", style=col)
+            lines.append(f"{c.get('name', ''):<12}", style=col if status != "passed" else "")
+            lines.append(f"{c.get('title', '')}\n", style="dim" if status == "not_run" else "")
+            if not shown and status in ("failed", "error") and c.get("message"):
+                shown = True
+                lines.rstrip()
+                yield Static(lines, classes="checks")
+                message = c["message"] + (f"\n(line {c['line']} of your file)" if c.get("line") else "")
+                yield Static(Text(message), classes="failure" if status == "failed" else "failure grader-error")
+                lines = Text()
+        lines.rstrip()
+        if lines.plain:
+            yield Static(lines, classes="checks")
