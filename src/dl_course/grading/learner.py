@@ -98,7 +98,7 @@ def _session(config: dict, sock: socket.socket, output_fd: int) -> int:
     for folder in config.get("sys_path", []):
         sys.path.append(folder)
     os.chdir(os.path.dirname(learner_file))
-    sandbox.install_audit_hook(config.get("hidden_dirs", []))
+    sandbox.install_audit_hook(config.get("hidden_dirs", []), config.get("allow_dirs", []))
 
     def answer(payload: dict) -> None:
         payload["forbidden"] = dict(watch.seen)

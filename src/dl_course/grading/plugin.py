@@ -131,6 +131,7 @@ class JudgePlugin:
             "variant": job.get("variant"),
             "hidden_dirs": list(self.job.get("hidden_dirs", [])) + list(job.get("hidden_dirs", [])),
             "sys_path": job.get("sys_path", []), "learner_dirs": job.get("learner_dirs", []),
+            "allow_dirs": job.get("allow_dirs", []),
             "memory_bytes": self.job.get("memory_bytes"),
         }
         session = self.zygote.open(config, job["time_limit_s"])

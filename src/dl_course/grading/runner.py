@@ -42,7 +42,8 @@ class Submission:
     variant: str | None = None
     """Grade one known mistake of `file` (a copy of mistakes.py) instead of the file's own names."""
     hidden: tuple[str, ...] = ()
-    """More folders this submission's code may not read (e.g. the other students' files in a class)."""
+    """More folders this submission's code may not read (e.g. the other students' files in a class);
+    the file's own folder stays readable even when it lies inside one of them."""
 
 
 def resolve_devices(device: str) -> list[str]:
@@ -86,6 +87,8 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
         "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
         "hidden_dirs": [str(d) for d in sub.hidden],
+        # With more hidden folders (a class), the file's own folder stays readable even inside one.
+        "allow_dirs": [folder] if sub.hidden else [],
         # Trusted imports in the judge: the reference's siblings (earlier exercises) and support files.
         "trusted_path": [str(ex.solution.parent), str(ex.dir)],
         "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},

@@ -34,9 +34,13 @@ _BLOCKED_EVENTS = {
 }
 
 
-def install_audit_hook(hidden_dirs: list[str]) -> None:
-    """Refuse, from now on in this process, what a learner's code has no business doing."""
+def install_audit_hook(hidden_dirs: list[str], allow_dirs: list[str] = ()) -> None:
+    """Refuse, from now on in this process, what a learner's code has no business doing.
+
+    Paths under `allow_dirs` (the learner's own folder) may be read even inside a hidden folder
+    (a class's staging area, which holds every student's files)."""
     hidden = tuple(os.path.realpath(d) + os.sep for d in hidden_dirs)
+    allowed = tuple(os.path.realpath(d) + os.sep for d in allow_dirs)
     own_proc = (f"/proc/{os.getpid()}/", "/proc/self/", "/proc/thread-self/")
     busy = [False]
 
@@ -51,7 +55,7 @@ def install_audit_hook(hidden_dirs: list[str]) -> None:
         if not isinstance(path, str):
             return
         real = os.path.realpath(path) + os.sep
-        if real.startswith(hidden):
+        if real.startswith(hidden) and not (allowed and real.startswith(allowed)):
             refuse("reading the course's hidden tests or reference solutions")
         if real.startswith("/proc/") and not real.startswith(own_proc):
             parts = real.split("/")

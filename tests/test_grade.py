@@ -1,0 +1,310 @@
+"""`dl-course grade`: a generated class graded end to end through the real CLI.
+
+The class uses a small pack: `subsequent_mask` and a clone, `quick_mask`, with a 3-second time
+limit (so a hang costs little). Students cover every kind of entry and submission an
+instructor meets: a workspace, a nested workspace, a flat folder, a zip (with a hostile
+member), a known mistake, a syntax error, a hang, a cheat, a fork bomb, a snoop that reads
+another student's file, and nobody home.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILTIN, EXE, Cli, make_pack, reference_source
+
+MISTAKES = {
+    "upper_triangular": "torch.ones(size, size, dtype=torch.bool, device=device).triu().unsqueeze(0)",
+    "no_diagonal": "torch.ones(size, size, dtype=torch.bool, device=device).tril(-1).unsqueeze(0)",
+    "float_mask": "torch.ones(size, size, device=device).tril().unsqueeze(0)",
+}
+
+
+def wrong(name: str) -> str:
+    return f"import torch\n\ndef subsequent_mask(size, device=None):\n    return {MISTAKES[name]}\n"
+
+
+GOOD = reference_source()
+HANG = "def subsequent_mask(size, device=None):\n    while True:\n        pass\n"
+CHEAT = textwrap.dedent("""
+    import torch
+    torch.allclose = lambda *a, **k: True
+    torch.testing.assert_close = lambda *a, **k: None
+    def subsequent_mask(size, device=None):
+        return torch.zeros(1, size, size, dtype=torch.bool, device=device)
+""")
+FORK_BOMB = "import os\nwhile True:\n    os.fork()\n"
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def make_class(root: Path) -> Path:
+    subs = root / "submissions"
+    write(subs / "ana" / "chapter09" / "subsequent_mask.py", GOOD)           # a workspace, all good
+    write(subs / "ana" / "chapter09" / "quick_mask.py", GOOD)
+    write(subs / "ana" / "dl-course.toml", "format_version = 1\n")
+    write(subs / "ana" / ".dl-course" / "backups" / "quick_mask-1.py", HANG)  # never graded: hidden folder
+    write(subs / "ben" / "subsequent_mask.py", wrong("upper_triangular"))     # flat, two known mistakes
+    write(subs / "ben" / "quick_mask.py", wrong("no_diagonal"))
+    write(subs / "cleo" / "work" / "course" / "chapter09" / "subsequent_mask.py", GOOD)  # nested workspace
+    write(subs / "cleo" / "work" / "course" / "chapter09" / "quick_mask.py", wrong("float_mask"))
+    write(subs / "cleo" / "old" / "subsequent_mask.py", HANG)                 # outside chapter09: loses
+    write(subs / "dan" / "subsequent_mask.py", "def subsequent_mask(size, device=None)\n    return size\n")
+    write(subs / "eve" / "subsequent_mask.py", GOOD)                          # hangs in one exercise only
+    write(subs / "eve" / "quick_mask.py", HANG)
+    write(subs / "fay" / "chapter09" / "subsequent_mask.py", CHEAT)
+    write(subs / "fay" / "chapter09" / "quick_mask.py", FORK_BOMB)
+    (subs / "gus").mkdir()                                                     # handed in nothing
+    write(subs / "gus" / "notes.txt", "I ran out of time\n")
+    write(subs / "hal" / "subsequent_mask.py", textwrap.dedent(f"""
+        # Reads another student's file (and would copy it)
+        SOURCE = open({str(subs / 'ana' / 'chapter09' / 'subsequent_mask.py')!r}).read()
+        exec(SOURCE)
+    """))
+    write(subs / "jon" / "quick_mask.py", textwrap.dedent("""
+        # Copies a classmate's work from where the grader stages it, if it can.
+        import glob, os, tempfile
+        mine = os.path.dirname(os.path.realpath(__file__))
+        stolen, refused = [], 0
+        # Staged as .../RUN/SLOT/chapter09/quick_mask.py: the classmates are the other slots.
+        runs = {os.path.dirname(os.path.dirname(mine))}
+        runs |= set(glob.glob(os.path.join(tempfile.gettempdir(), "dl-course-class*", "*")))
+        for base in runs:
+            for slot in range(40):
+                for name in ("subsequent_mask.py", "quick_mask.py"):
+                    path = os.path.join(base, str(slot), "chapter09", name)
+                    if os.path.dirname(os.path.realpath(path)) == mine:
+                        continue
+                    try:
+                        stolen.append(open(path).read())
+                    except PermissionError:
+                        refused += 1
+                    except OSError:
+                        pass
+        if not stolen:
+            raise PermissionError(f"refused {refused} times")
+        exec(stolen[0])
+    """))
+    # Kills its learner process group (the judge's zygote with it): the rest of its batch must
+    # still get fair verdicts.
+    write(subs / "kim" / "subsequent_mask.py", "import ctypes\nctypes.CDLL(None).kill(0, 9)\n")
+    with zipfile.ZipFile(subs / "ivy.zip", "w") as z:                          # a zip with a top folder
+        z.writestr("ivy/chapter09/subsequent_mask.py", GOOD)
+        z.writestr("ivy/chapter09/quick_mask.py", wrong("upper_triangular"))
+        z.writestr("../../quick_mask.py", GOOD)                                # hostile: must be ignored
+    write(subs / "stray.py", GOOD)                                             # not a student entry
+    return subs
+
+
+# student -> (subsequent_mask, quick_mask, total, not submitted); 6 checks each, partial credit.
+EXPECTED = {
+    "ana": ("10", "10", "20", ""),
+    "ben": ("6.67", "6.67", "13.34", ""),  # the sum of the rounded scores shown
+    "cleo": ("10", "5", "15", ""),
+    "dan": ("0", "0", "0", "quick_mask"),
+    "eve": ("10", "3.33", "13.33", ""),
+    "fay": ("6.67", "0", "6.67", ""),
+    "gus": ("0", "0", "0", "subsequent_mask quick_mask"),
+    "hal": ("0", "0", "0", "quick_mask"),
+    "ivy": ("10", "6.67", "16.67", ""),
+    "jon": ("0", "0", "0", "subsequent_mask"),
+    "kim": ("0", "0", "0", "quick_mask"),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("class")
+    pack = make_pack(root / "pack", {"quick_mask": {"time_limit_s": 3}})
+    subs = make_class(root)
+    cli = Cli(root, pack)
+    proc = cli("grade", str(subs), "--out", str(root / "grades"), "--workers", "2", "--seed", "4242", timeout=600)
+    return root, pack, subs, cli, proc
+
+
+def rows(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open() as f:
+        return {r["student"]: r for r in csv.DictReader(f)}
+
+
+def verdicts(out: Path) -> list[tuple]:
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        return db.execute("SELECT student, exercise, code_hash, version, passed, score, diagnosis, failing_check "
+                          "FROM verdicts ORDER BY student, exercise").fetchall()
+
+
+def test_every_row_of_the_csv(graded):
+    root, _, _, _, proc = graded
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    table = rows(root / "grades")
+    assert list(table) == sorted(EXPECTED)
+    header = list(next(iter(table.values())))
+    assert header == ["student", "subsequent_mask", "quick_mask", "total", "out_of", "not_submitted"]
+    for student, (mask, quick, total, missing) in EXPECTED.items():
+        row = table[student]
+        assert (row["subsequent_mask"], row["quick_mask"], row["total"], row["out_of"], row["not_submitted"]) == \
+            (mask, quick, total, "20", missing), student
+    assert "ignored stray.py" in proc.stdout
+    assert "unsafe path" in proc.stdout  # the zip's ../../quick_mask.py
+    assert not (root / "quick_mask.py").exists() and not (root.parent / "quick_mask.py").exists()
+
+
+def test_each_failure_is_reported_on_its_student(graded):
+    root, *_ = graded
+    report = json.loads((root / "grades" / "grades.json").read_text())
+    by = {s["student"]: s["exercises"] for s in report["students"]}
+
+    def first_failure(student, exercise):
+        result = by[student][exercise]["result"]
+        return next(c for c in result["checks"] if c["status"] == "failed")
+
+    assert by["dan"]["subsequent_mask"]["result"]["checks"][0]["name"] == "loads"
+    assert "SyntaxError" in first_failure("dan", "subsequent_mask")["message"]
+    assert "line 1" in first_failure("dan", "subsequent_mask")["message"]
+    assert "timed out after 3 s" in first_failure("eve", "quick_mask")["message"]
+    assert by["eve"]["subsequent_mask"]["result"]["passed"]  # the hang sank only its own exercise
+    assert "starting other processes is not allowed" in first_failure("fay", "quick_mask")["message"]
+    assert first_failure("fay", "subsequent_mask")["name"] == "values"  # the patched allclose fooled nobody
+    hal = first_failure("hal", "subsequent_mask")
+    assert hal["name"] == "loads" and "PermissionError" in hal["message"]
+    assert by["gus"]["subsequent_mask"]["status"] == "missing" and by["gus"]["subsequent_mask"]["result"] is None
+    assert by["cleo"]["subsequent_mask"]["file"] == "cleo/work/course/chapter09/subsequent_mask.py"
+    assert by["ivy"]["quick_mask"]["file"] == "ivy.zip/ivy/chapter09/quick_mask.py" or \
+        by["ivy"]["quick_mask"]["file"] == "ivy/ivy/chapter09/quick_mask.py"
+    assert by["ben"]["quick_mask"]["result"]["diagnosis"]["id"] == "no_diagonal"
+    jon = first_failure("jon", "quick_mask")
+    assert jon["name"] == "loads" and "PermissionError: refused" in jon["message"]
+    assert "refused 0 times" not in jon["message"]
+    assert "ended before answering" in first_failure("kim", "subsequent_mask")["message"]
+    checks = [c for s in by.values() for e in s.values() if e["result"] for c in e["result"]["checks"]]
+    assert not [c for c in checks if c["status"] == "error"], "a grader failure was left in the gradebook"
+
+
+def test_misconception_counts(graded):
+    root, _, _, _, proc = graded
+    report = json.loads((root / "grades" / "misconceptions.json").read_text())
+    ex = {e["exercise"]: e for e in report["exercises"]}
+    mask, quick = ex["subsequent_mask"], ex["quick_mask"]
+    assert (mask["submitted"], mask["passed"], mask["not_submitted"]) == (9, 4, 2)
+    assert (quick["submitted"], quick["passed"], quick["not_submitted"]) == (7, 1, 4)
+    counts = {e: {m["id"]: m["count"] for m in ex[e]["mistakes"]} for e in ex}
+    assert counts["subsequent_mask"] == {"upper_triangular": 1, "no_diagonal": 0, "float_mask": 0, "no_batch_dim": 0,
+                                         "ignores_device": 0}
+    assert counts["quick_mask"] == {"upper_triangular": 1, "no_diagonal": 1, "float_mask": 1, "no_batch_dim": 0,
+                                    "ignores_device": 0}
+    by_check = {g["check"]: sorted(g["students"]) for g in mask["unexplained"]["by_check"]}
+    assert by_check == {"loads": ["dan", "hal", "kim"], "values": ["fay"]}
+    by_check = {g["check"]: sorted(g["students"]) for g in quick["unexplained"]["by_check"]}
+    assert by_check == {"loads": ["fay", "jon"], "shape": ["eve"]}
+    md = (root / "grades" / "misconceptions.md").read_text()
+    assert "| `upper_triangular` | 1 |" in md and "3 failures no known mistake explains" in md
+    assert "What the class got wrong" in proc.stdout
+
+
+def test_a_rerun_grades_only_what_changed(graded):
+    root, _, subs, cli, _ = graded
+    before = verdicts(root / "grades")
+    assert len(before) == 16
+    write(subs / "ben" / "subsequent_mask.py", GOOD)  # ben fixes one file
+    proc = cli("grade", str(subs), "--out", str(root / "grades"), "--workers", "2", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "to grade now: 1   already in the gradebook: 15" in proc.stdout
+    after = verdicts(root / "grades")
+    assert len(after) == 17 and set(before) <= set(after)
+    assert rows(root / "grades")["ben"]["subsequent_mask"] == "10"
+    assert rows(root / "grades")["ben"]["total"] == "16.67"
+
+
+def test_an_interrupted_run_resumes_losing_nothing(tmp_path):
+    pack = make_pack(tmp_path / "pack")
+    subs = tmp_path / "submissions"
+    for i in range(4):
+        write(subs / f"s{i}" / "subsequent_mask.py", GOOD if i % 2 == 0 else wrong("no_diagonal"))
+    out = tmp_path / "grades"
+    env = {k: v for k, v in os.environ.items() if k != "DL_COURSE_PACK"} | {"DL_COURSE_PACK": str(pack)}
+    # One judge per submission, one at a time, then kill the whole run (-9) once the first verdict is in.
+    run = subprocess.Popen([EXE, "grade", str(subs), "--out", str(out), "--workers", "1", "--batch-size", "1"],
+                           cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    deadline = time.monotonic() + 120
+    kept: list = []
+    while time.monotonic() < deadline and run.poll() is None:
+        if (out / "gradebook.sqlite").exists():
+            try:
+                kept = verdicts(out)
+            except sqlite3.Error:
+                kept = []
+            if kept:
+                break
+        time.sleep(0.1)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    kept = verdicts(out)
+    assert 1 <= len(kept) < 4, "the run was meant to be cut short"
+    proc = Cli(tmp_path, pack)("grade", str(subs), "--out", str(out), "--workers", "1", timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"to grade now: {4 - len(kept)}   already in the gradebook: {len(kept)}" in proc.stdout
+    final = verdicts(out)
+    assert len(final) == 4 and set(kept) <= set(final)
+    assert [r["subsequent_mask"] for r in rows(out).values()] == ["10", "6.67", "10", "6.67"]
+
+
+def test_gradescope_results_json(tmp_path):
+    pack = make_pack(tmp_path / "pack", {"quick_mask": {}})
+    upload = tmp_path / "autograder" / "submission"
+    write(upload / "subsequent_mask.py", GOOD)
+    write(upload / "quick_mask.py", wrong("upper_triangular"))
+    results = tmp_path / "autograder" / "results" / "results.json"
+    proc = Cli(tmp_path, pack)("gradescope", "--submission", str(upload), "--results", str(results),
+                               "--visibility", "after_due_date")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    answer = json.loads(results.read_text())
+    tests = {t["name"].split(":")[0]: t for t in answer["tests"]}
+    assert set(tests) == {"subsequent_mask", "quick_mask"}
+    assert (tests["subsequent_mask"]["score"], tests["subsequent_mask"]["max_score"]) == (10.0, 10.0)
+    assert (tests["quick_mask"]["score"], tests["quick_mask"]["max_score"]) == (6.67, 10.0)
+    assert "known mistake: upper_triangular" in tests["quick_mask"]["output"]
+    assert "✗ values" in tests["quick_mask"]["output"]
+    assert all(t["visibility"] == "after_due_date" for t in answer["tests"])
+    assert answer["score"] == 16.67
+
+
+def test_a_submissions_folder_with_nothing_to_grade_is_an_error(tmp_path, small_pack):
+    write(tmp_path / "subs" / "ana" / "notes.txt", "nothing\n")
+    proc = Cli(tmp_path, small_pack)("grade", str(tmp_path / "subs"))
+    assert proc.returncode == 2
+    assert "no exercise files found" in proc.stderr and "subsequent_mask.py" in proc.stderr
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_gradebook(graded, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    root, pack, subs, cli, _ = graded
+    local = tmp_path / "local"
+    remote = tmp_path / "dask"
+    proc = cli("grade", str(subs), "--out", str(local), "--workers", "2", "--seed", "99", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        proc = cli("grade", str(subs), "--out", str(remote), "--scheduler", cluster.scheduler_address,
+                   "--seed", "99", timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "on tcp://" in proc.stdout or "graded" in proc.stdout
+    assert verdicts(remote) == verdicts(local)
+    assert (remote / "grades.csv").read_text() == (local / "grades.csv").read_text()
+    assert json.loads((remote / "misconceptions.json").read_text()) == \
+        json.loads((local / "misconceptions.json").read_text())
