@@ -5,9 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Label, ListItem, ListView, ProgressBar, Static
 
+from dl_course.errors import CourseError
 from dl_course.tui.screens.base import CourseScreen
 
 __all__ = ["MapScreen"]
@@ -20,36 +22,61 @@ class ChapterItem(ListItem):
     def __init__(self, chapter: dict):
         super().__init__(classes="chapter")
         self.chapter = chapter
+        self.key = chapter["id"]
 
     def compose(self) -> ComposeResult:
-        rows = self.chapter["exercises"]
-        done = sum(1 for r in rows if r["status"] in ("passed", "passed before"))
         with Horizontal():
             yield Label(Text.assemble((f"Chapter {self.chapter['number']}", "bold"), f"  {self.chapter['title']}"),
                         classes="chapter-title")
-            bar = ProgressBar(total=max(len(rows), 1), show_eta=False, show_percentage=False)
+            total, done = self._counts()
+            bar = ProgressBar(total=total, show_eta=False, show_percentage=False)
             bar.progress = done
             yield bar
-            yield Label(f"{done}/{len(rows)}", classes="chapter-count")
+            yield Label(f"{done}/{len(self.chapter['exercises'])}", classes="chapter-count")
+
+    def _counts(self) -> tuple[int, int]:
+        rows = self.chapter["exercises"]
+        return max(len(rows), 1), sum(1 for r in rows if r["status"] in ("passed", "passed before"))
+
+    def update(self, chapter: dict) -> None:
+        """Show the chapter's latest progress."""
+        self.chapter = chapter
+        total, done = self._counts()
+        try:
+            self.query_one(ProgressBar).update(total=total, progress=done)
+            self.query_one(".chapter-count", Label).update(f"{done}/{len(chapter['exercises'])}")
+        except NoMatches:  # not drawn yet (the map was covered at once): compose uses the new data
+            pass
 
 
 class ExerciseItem(ListItem):
     def __init__(self, row: dict, chapter_id: str):
         super().__init__(classes="exercise")
         self.row, self.chapter_id = row, chapter_id
+        self.key = row["id"]
 
     def compose(self) -> ComposeResult:
+        yield Label(self._text())
+
+    def _text(self) -> Text:
         mark, colour = _STATE.get(self.row["status"], ("?", "white"))
         score = f"{self.row['best_score']:g}/{self.row['points']}" if self.row["best_score"] is not None else ""
-        yield Label(Text.assemble(("   " + mark + " ", colour), (f"{self.row['id']:<24}", "bold"),
-                                  f"{self.row['title'][:38]:<40}", (f"{self.row['status']:<14}", colour),
-                                  (score, "dim")))
+        return Text.assemble(("   " + mark + " ", colour), (f"{self.row['id']:<24}", "bold"),
+                             f"{self.row['title'][:38]:<40}", (f"{self.row['status']:<14}", colour), (score, "dim"))
+
+    def update(self, row: dict) -> None:
+        """Show the exercise's latest status."""
+        self.row = row
+        try:
+            self.query_one(Label).update(self._text())
+        except NoMatches:  # not drawn yet: compose uses the new data
+            pass
 
 
 class MapScreen(CourseScreen):
     """The first screen: where the learner is in the course."""
 
-    BINDINGS = [Binding("escape", "back", "Back", show=False), ("enter", "select_cursor", "Open"),
+    BINDINGS = [Binding("escape", "back", "Back", show=False), ("enter", "open", "Open"),
                 ("q", "app.quit", "Quit"), ("t", "app.toggle_theme", "Theme")]
 
     def compose(self) -> ComposeResult:
@@ -75,25 +102,36 @@ class MapScreen(CourseScreen):
             banner.update(Text(f"Workspace: {app.ctx.workspace.root}", style="dim"))
         try:
             chapters = app.listing()
-        except Exception as e:  # a damaged progress store: say so, keep the map usable
+        except CourseError as e:  # a damaged progress store: say so, keep the map usable
             self.fail(str(e))
             return
         view = self.query_one("#course-map", ListView)
-        index = view.index
-        view.clear()
+        wanted = []
         for chapter in chapters:
-            view.append(ChapterItem(chapter))
-            for row in chapter["exercises"]:
-                view.append(ExerciseItem(row, chapter["id"]))
-        if index is not None:
-            self.call_after_refresh(lambda: setattr(view, "index", min(index, len(view.children) - 1)))
+            wanted.append((chapter["id"], chapter, None))
+            wanted += [(row["id"], row, chapter["id"]) for row in chapter["exercises"]]
+        items = list(view.children)
+        if [getattr(i, "key", None) for i in items] == [k for k, _, _ in wanted]:
+            # Coming back to the map: update what changed in place (no flicker, no rebuild).
+            for item, (_, data, _) in zip(items, wanted):
+                item.update(data)
         else:
+            view.clear()
+            view.extend(ChapterItem(d) if parent is None else ExerciseItem(d, parent) for _, d, parent in wanted)
             view.index = 0
         view.focus()
 
+    def action_open(self) -> None:
+        """Open the highlighted row (Enter, when the list itself did not take the key)."""
+        view = self.query_one("#course-map", ListView)
+        if view.highlighted_child is not None:
+            self._open(view.highlighted_child)
+
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         """Called when the learner presses Enter on (or clicks) a row."""
-        item = event.item
+        self._open(event.item)
+
+    def _open(self, item: ListItem) -> None:
         if isinstance(item, ChapterItem):
             self.course_app.open_chapter(item.chapter["id"])
         elif isinstance(item, ExerciseItem):

@@ -1,0 +1,225 @@
+"""The TUI, driven with Textual's Pilot in a temporary workspace: the learner's main path."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from dl_course import service
+from dl_course.tui.app import CourseApp
+from dl_course.tui.screens import ExerciseScreen, MapScreen, ReaderScreen, TextScreen
+from dl_course.tui.screens.modals import ConfirmScreen
+
+from conftest import BUILTIN, reference_source
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, small_pack: Path) -> Path:
+    ws = tmp_path / "work"
+    ws.mkdir()
+    service.start("chapter9", str(small_pack), cwd=ws)
+    return ws
+
+
+def make_app(ws: Path, pack: Path, **kw) -> CourseApp:
+    return CourseApp(service.open_course(str(pack), cwd=ws), **kw)
+
+
+def screen_text(app) -> str:
+    """Everything the current screen shows, as plain text."""
+    from textual.widgets import Label, Static
+
+    parts = []
+    for widget in app.screen.query("*"):
+        if isinstance(widget, (Static, Label)):
+            rendered = widget.render()
+            parts.append(getattr(rendered, "plain", str(rendered)))
+    return "\n".join(parts)
+
+
+async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
+    waited = 0.0
+    while not condition():
+        await pilot.pause(0.1)
+        waited += 0.1
+        if waited > timeout:
+            raise AssertionError(f"timed out; the screen shows:\n{screen_text(pilot.app)}")
+
+
+async def open_exercise(pilot, exercise_id: str) -> ExerciseScreen:
+    app = pilot.app
+    view = app.screen.query_one("#course-map")
+    ids = [getattr(item, "row", {}).get("id") for item in view.children]
+    view.index = ids.index(exercise_id)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
+    return app.screen
+
+
+async def check(pilot) -> None:
+    screen = pilot.app.screen
+    await pilot.press("c")
+    await wait_for(pilot, lambda: not screen.checking and screen.result is not None)
+
+
+def test_learner_path(workspace: Path, small_pack: Path) -> None:
+    """Open chapter 9, read, open the exercise, fail, fix, pass, hints in order, the solution."""
+    target = workspace / "chapter09" / "subsequent_mask.py"
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, MapScreen)
+            assert "Chapter 9" in screen_text(app)
+            # The chapter row opens the reader; n moves to the next section.
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            reader = app.screen
+            assert "1/" in reader.sub_title
+            await pilot.press("n")
+            await pilot.pause()
+            assert reader.current == 1 and "2/" in reader.sub_title
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MapScreen))
+
+            screen = await open_exercise(pilot, "subsequent_mask")
+            assert "chapter09/subsequent_mask.py" in screen_text(app)
+            await check(pilot)
+            assert not screen.result.passed
+            shown = screen_text(app)
+            assert "not yet" in shown and "not written yet" in shown, shown
+
+            # The solution is locked before a pass: it asks first.
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
+
+            # Hints come one at a time, in order.
+            titles = []
+            for _ in range(2):
+                await pilot.press("h")
+                await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
+                titles.append(app.screen.title_text)
+                await pilot.press("escape")
+                await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
+            assert titles[0].startswith("Hint 1 of") and titles[1].startswith("Hint 2 of"), titles
+
+            target.write_text(reference_source())
+            await check(pilot)
+            assert screen.result.passed, screen_text(app)
+            assert "passed" in screen_text(app)
+
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
+            assert "Reference solution" in app.screen.title_text
+            assert "def subsequent_mask" in app.screen.markdown
+            await pilot.press("escape")
+
+    asyncio.run(run())
+
+
+def test_wrong_answer_shows_diagnosis_and_figure(workspace: Path, small_pack: Path) -> None:
+    """A known mistake: its explanation stands out, and the mask is drawn beside the reference."""
+    target = workspace / "chapter09" / "subsequent_mask.py"
+    target.write_text("import torch\n\ndef subsequent_mask(size, device=None):\n"
+                      "    return torch.ones(1, size, size, dtype=torch.bool, device=device).triu()\n")
+
+    async def run() -> None:
+        from dl_course.tui.widgets import FigurePair, Heatmap
+
+        app = make_app(workspace, small_pack)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause()
+            screen = await open_exercise(pilot, "subsequent_mask")
+            await check(pilot)
+            shown = screen_text(app)
+            assert "What went wrong" in shown and "upper_triangular" in shown, shown
+            await pilot.pause()
+            pairs = list(screen.query(FigurePair))
+            assert pairs, "no figure drawn"
+            got = pairs[0].query_one(".got", Heatmap)
+            assert got.marks and any(any(row) for row in got.marks)  # the differing cells are marked
+            assert "differ" in got.title
+
+    asyncio.run(run())
+
+
+def test_reset_asks_and_backs_up(workspace: Path, small_pack: Path) -> None:
+    target = workspace / "chapter09" / "subsequent_mask.py"
+    target.write_text("# my work\n")
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await open_exercise(pilot, "subsequent_mask")
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("n")
+            await pilot.pause()
+            assert target.read_text() == "# my work\n"
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await pilot.pause()
+
+    asyncio.run(run())
+    starter = (BUILTIN / "exercises" / "chapter09" / "subsequent_mask" / "starter.py").read_text()
+    assert target.read_text() == starter
+    backups = list((workspace / ".dl-course" / "backups").rglob("*subsequent_mask*"))
+    assert backups and backups[0].read_text() == "# my work\n"
+
+
+def test_reading_position_and_theme_are_kept(workspace: Path, small_pack: Path) -> None:
+    async def first() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            await pilot.press("n", "n")
+            await pilot.pause()
+            await pilot.press("pagedown", "pagedown")
+            await pilot.pause(0.3)
+            await pilot.press("t")
+            await pilot.pause()
+            assert not app.current_theme.dark
+            await pilot.press("escape")
+            await pilot.pause()
+
+    async def second() -> tuple[int, bool]:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            await pilot.pause(0.3)
+            return app.screen.current, app.current_theme.dark
+
+    asyncio.run(first())
+    section, dark = asyncio.run(second())
+    assert section == 2 and not dark
+
+
+def test_help_and_no_workspace(tmp_path: Path, small_pack: Path) -> None:
+    """Outside a workspace the lessons still open, and the map says how to start."""
+    async def run() -> None:
+        app = CourseApp(service.open_course(str(small_pack), cwd=tmp_path), warm=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert "dl-course start chapter9" in screen_text(app)
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
+            assert "check your file" in app.screen.markdown
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+
+    asyncio.run(run())
