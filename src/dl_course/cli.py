@@ -17,9 +17,9 @@ import typer
 
 from dl_course.errors import CourseError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+app = typer.Typer(add_completion=False, rich_markup_mode=None,
                   help="A terminal course in deep learning for sequences that grades your own PyTorch code.\n\n"
-                       "Start with: dl-course start chapter9")
+                       "Start with: dl-course start chapter9   (alone, on a terminal, `dl-course` opens the course)")
 author_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tools for instructors: new, validate.")
 app.add_typer(author_app, name="author")
 
@@ -56,11 +56,36 @@ def reports_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@app.callback(invoke_without_command=True)
+def _main(ctx: typer.Context) -> None:
+    """With no command: open the course in the terminal UI (on a terminal), else print this help."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not _on_terminal():
+        typer.echo(ctx.get_help())
+        raise typer.Exit(code=0)
+    _open_tui()
+
+
+@reports_errors
+def _open_tui(chapter: str | None = None, course: str | None = None) -> None:
+    from dl_course import service
+    from dl_course.tui import run
+
+    run(service.open_course(course), chapter=chapter)
+
+
 @app.command()
 @reports_errors
 def start(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, chapter9 or chapter09.")],
+          no_tui: Annotated[bool, typer.Option("--no-tui", help="Do not open the terminal UI afterwards.")] = False,
           course: CourseOpt = None) -> None:
-    """Create (or find) your workspace and write the chapter's exercise files; never overwrites your work."""
+    """Create (or find) your workspace and write the chapter's exercise files; never overwrites your work.
+    Then opens the course at that chapter (on a terminal, unless --no-tui)."""
     from dl_course import service
 
     report = service.start(chapter, course)
@@ -77,40 +102,86 @@ def start(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, chap
     console.print(f"\nNext: read the lesson with [bold]dl-course lesson {report.chapter_id}[/], open "
                   f"[bold]{ws.display(first) if first else ''}[/] in your editor, and run "
                   f"[bold]dl-course check {first.stem if first else ''}[/].")
+    if not no_tui and _on_terminal():
+        _open_tui(report.chapter_id, course)
 
 
 @app.command()
 @reports_errors
 def check(exercises: Annotated[Optional[List[str]], typer.Argument(
-              help="Exercises to grade (ids or file names); default: every exercise file under this folder.")] = None,
+              help="Exercises to grade (ids or file names); default: every exercise file under this folder. "
+                   "A notebook (chapter09.ipynb) first grades its tagged cells.")] = None,
           device: Annotated[Device, typer.Option(help="Where to run: auto (GPU too when there is one), cpu, "
                                                       "cuda, or all.")] = Device.auto,
           seed: Annotated[Optional[int], typer.Option(help="Draw the test inputs from this seed (replays a "
                                                            "failure reported with it).")] = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON (see the README for "
                                                                "the schema).")] = False,
+          watch: Annotated[bool, typer.Option("--watch", "-w", help="Keep watching: check again each time you "
+                                                                    "save (Ctrl-C to stop).")] = False,
           course: CourseOpt = None) -> None:
     """Grade your exercise files against the hidden checks."""
     from rich.markup import escape
 
     from dl_course import service
 
-    ctx = service.open_course(course)
-    chosen = service.select(ctx, exercises or [])
+    notebooks = [a for a in exercises or [] if a.lower().endswith(".ipynb")]
+    if notebooks:  # `dl-course check chapter09.ipynb [EXERCISE…]`: the notebook's tagged cells
+        from dl_course.notebook import plan_check
+
+        if len(notebooks) > 1:
+            raise CourseError("check one notebook at a time: " + ", ".join(notebooks))
+        plan = plan_check(notebooks[0], [a for a in exercises if a not in notebooks], course)
+        ctx, chosen, run, target = plan.ctx, plan.exercises, plan.run, notebooks[0]
+    else:
+        ctx = service.open_course(course)
+        chosen = service.select(ctx, exercises or [])
+        run, target = functools.partial(service.check, ctx, chosen), None
     console = _console()
     if as_json or not console.is_terminal:
-        results = service.check(ctx, chosen, device=device.value, seed=seed)
+        results = run(device=device.value, seed=seed)
     else:
         with console.status(f"grading {', '.join(e.id for e in chosen)}…") as status:
-            results = service.check(ctx, chosen, device=device.value, seed=seed,
-                                    on_progress=lambda line: status.update(escape(line)))
+            results = run(device=device.value, seed=seed, on_progress=lambda line: status.update(escape(line)))
     from dl_course.render import print_results, results_json
 
     if as_json:
         sys.stdout.write(json.dumps(results_json(results), indent=2) + "\n")
     else:
-        print_results(console, results, ctx.pack)
+        print_results(console, results, ctx.pack, target=target)
+    if watch:
+        watched = [Path(target)] if target else [ctx.need_workspace().file_for(ctx.pack, e) for e in chosen]
+        def again(warm):
+            if target:  # a notebook: put its cells together again from the saved file
+                from dl_course.notebook import plan_check
+
+                return plan_check(target, [a for a in exercises if a != target], course).run(
+                    device=device.value, seed=seed)
+            return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm)
+
+        _watch(console, watched, again,
+               lambda rs: sys.stdout.write(json.dumps(results_json(rs)) + "\n") if as_json
+               else print_results(console, rs, ctx.pack, target=target))
     raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
+
+
+def _watch(console, paths: list[Path], grade_once: Callable, show: Callable) -> None:
+    """Re-check on every save, on a warm judge, until Ctrl-C."""
+    from dl_course.grading.runner import WarmJudge
+    from dl_course.watch import changes_sync
+
+    warm = WarmJudge().start()
+    names = ", ".join(p.name for p in paths)
+    console.print(f"[dim]watching {names}: save to check again, Ctrl-C to stop[/]")
+    try:
+        for _ in changes_sync(paths):
+            console.rule("[dim]changed: checking again[/]")
+            show(grade_once(warm))
+            console.print(f"[dim]watching {names}…[/]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        warm.close()
 
 
 @app.command("list")
@@ -212,6 +283,35 @@ def lesson(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, cha
     console = _console()
     with console.pager(styles=True) if sys.stdout.isatty() else _nullcontext():
         console.print(Markdown(text, code_theme="monokai"))
+
+
+@app.command()
+@reports_errors
+def notebook(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, chapter9 or chapter09.")],
+             output: Annotated[Optional[str], typer.Option("--output", "-o", metavar="NAME",
+                                                           help="Write the notebook to NAME (inside the workspace) "
+                                                                "instead of chapterNN.ipynb.")] = None,
+             course: CourseOpt = None) -> None:
+    """Write the chapter as a Jupyter notebook (lesson + one tagged cell per exercise); never overwrites your edits."""
+    from dl_course.notebook import write_notebook
+
+    report = write_notebook(chapter, output, course)
+    console = _console()
+    if report.created_workspace:
+        console.print(f"Created a dl-course workspace in {report.workspace.root}")
+    for path, created in report.files:
+        if created:
+            console.print(f"  [green]created[/] {report.workspace.display(path)}")
+    name = report.display
+    if report.status == "kept":
+        console.print(f"[yellow]kept[/] {name}: it has your edits, so it was not overwritten. For a fresh copy: "
+                      f"[bold]dl-course notebook {report.chapter_id} --output NAME.ipynb[/]")
+    else:
+        said = {"created": "[green]created[/]", "updated": "[green]updated[/] (it had no edits of yours)",
+                "unchanged": "[dim]unchanged (already up to date)[/]"}[report.status]
+        console.print(f"  {said} {name}")
+    console.print(f"\nNext: open it with [bold]jupyter lab {name}[/], fill in a tagged cell, save, and run its "
+                  f"[bold]%check[/] cell (or [bold]dl-course check {name}[/] here).")
 
 
 class _nullcontext:
