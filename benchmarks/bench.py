@@ -1,10 +1,17 @@
 """Speed of dl-course, as ratios to a bare `python -c "import torch"` measured in the same run.
 
-    python benchmarks/bench.py [--repeat 5] [--json out.json]
+    python benchmarks/bench.py [--repeat 5] [--json out.json] [--class]
 
 Builds a temporary workspace with the reference solution of `subsequent_mask` in it, then times:
-the commands that must never import torch (--help, list, progress, hint), and a cold
-`dl-course check subsequent_mask` (a new judge and learner process each time).
+the commands that must never import torch (--help, list, progress, hint), a cold
+`dl-course check subsequent_mask` (a new judge and learner process each time), the TUI's first
+paint in a pseudo-terminal, and a re-check on a warm judge (the TUI's and `--watch`'s path).
+
+With --class, also `dl-course grade` over generated classes (a mix of correct, known-mistake
+and broken files for gru_cell, subsequent_mask, positional_encoding, multi_head_attention) with
+1 and 2 workers; the cost per submission-exercise after warm-up is the marginal one,
+(time for 40 students − time for 20) / (80 submission-exercises), so the start of the run and
+of the first judges cancel out.
 """
 
 from __future__ import annotations
@@ -36,6 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--class", dest="grade_class", action="store_true",
+                        help="also time `dl-course grade` on generated classes (a few minutes)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts for --class")
     args = parser.parse_args()
     exe = shutil.which("dl-course") or sys.exit("dl-course is not installed (pip install -e .)")
     from dl_course.course import load_pack
@@ -57,13 +67,107 @@ def main() -> None:
             ("dl-course check subsequent_mask (cold)", [exe, "check", "subsequent_mask", "--device", "cpu"], (0,)),
         ]:
             rows.append((name, timed(cmd, ws, args.repeat, ok)))
+        from tui_timing import first_paint, warm_recheck
+
+        rows.append(("TUI first paint (course map on screen)", first_paint(exe, ws, args.repeat)))
+        rows.append(("re-check subsequent_mask (warm: TUI, --watch)", warm_recheck(pack, ws, "subsequent_mask",
+                                                                                 args.repeat)))
     print(f"{'command':<42} {'median s':>9} {'× torch':>8} {'- torch s':>10}")
     for name, secs in rows:
         print(f"{name:<42} {secs:>9.3f} {secs / torch_s:>8.2f} {secs - torch_s:>+10.3f}")
     print(f"\n(repeat={args.repeat}, {os.cpu_count()} CPUs, python {sys.version.split()[0]})")
+    figures = {"torch_import_s": torch_s, "rows": [
+        {"command": n, "median_s": s, "ratio_to_torch": s / torch_s} for n, s in rows]}
+    if args.grade_class:
+        figures["class"] = class_section(exe, pack, torch_s, args.workers)
     if args.json:
-        args.json.write_text(json.dumps({"torch_import_s": torch_s, "rows": [
-            {"command": n, "median_s": s, "ratio_to_torch": s / torch_s} for n, s in rows]}, indent=2))
+        args.json.write_text(json.dumps(figures, indent=2))
+
+
+# -- grading a class --------------------------------------------------------------------------
+
+CLASS_EXERCISES = ("gru_cell", "subsequent_mask", "positional_encoding", "multi_head_attention")
+
+
+def _mistake_files(ex) -> list[str]:
+    """One learner file per known mistake: mistakes.py with the variant bound to the learner's name."""
+    import ast
+
+    text = ex.mistakes.read_text(encoding="utf-8")
+    out = []
+    for node in ast.parse(text).body:
+        for deco in getattr(node, "decorator_list", ()):
+            if isinstance(deco, ast.Call) and getattr(deco.func, "id", "") == "mistake":
+                provides = next((k.value.value for k in deco.keywords if k.arg == "provides"), node.name)
+                out.append(text + f"\n\n{provides} = {node.name}\n" if provides != node.name else text)
+    return out
+
+
+def make_class(pack, root: Path, students: int) -> dict[str, int]:
+    """A class of `students`: per student and exercise, correct (1 in 2), a known mistake (1 in 4)
+    or broken (1 in 4: the untouched starter, or a syntax error). Returns how many of each."""
+    kinds = {"correct": 0, "mistake": 0, "broken": 0}
+    for i in range(students):
+        for j, ex_id in enumerate(CLASS_EXERCISES):
+            ex = pack.exercise(ex_id)
+            folder = root / f"s{i:02d}" / pack.chapter_of(ex).folder
+            folder.mkdir(parents=True, exist_ok=True)
+            pick = (i + j) % 4
+            if pick in (0, 1):
+                source, kind = ex.solution.read_text(encoding="utf-8"), "correct"
+            elif pick == 2:
+                variants = _mistake_files(ex)
+                source, kind = variants[(i // 4) % len(variants)], "mistake"
+            elif i % 8 < 4:
+                source, kind = ex.starter.read_text(encoding="utf-8"), "broken"
+            else:
+                source, kind = ex.solution.read_text(encoding="utf-8").replace("):", ")", 1), "broken"
+            (folder / ex.file).write_text(source, encoding="utf-8")
+            kinds[kind] += 1
+    return kinds
+
+
+def _grade(exe: str, subs: Path, out: Path, workers: int) -> tuple[float, list[dict]]:
+    cmd = [exe, "grade", str(subs), "--out", str(out), "--workers", str(workers), "--device", "cpu", "--seed", "7"]
+    for ex_id in CLASS_EXERCISES:
+        cmd += ["--exercise", ex_id]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    secs = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+    import csv
+
+    with (out / "grades.csv").open() as f:
+        return secs, list(csv.DictReader(f))
+
+
+def class_section(exe: str, pack, torch_s: float, worker_counts: list[int]) -> dict:
+    full, half = 40, 20
+    n_ex = len(CLASS_EXERCISES)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dl-course-bench-class-") as tmp:
+        tmp = Path(tmp)
+        kinds = make_class(pack, tmp / "full", full)
+        make_class(pack, tmp / "half", half)
+        for workers in worker_counts:
+            t_full, grades = _grade(exe, tmp / "full", tmp / f"out-full-{workers}", workers)
+            t_half, _ = _grade(exe, tmp / "half", tmp / f"out-half-{workers}", workers)
+            passed = sum(float(r[e]) == pack.exercise(e).points for r in grades for e in CLASS_EXERCISES)
+            marginal = (t_full - t_half) / ((full - half) * n_ex)
+            rows.append({"workers": workers, "class_s": t_full, "half_class_s": t_half,
+                         "per_submission_exercise_s": marginal, "ratio_to_torch": marginal / torch_s,
+                         "overall_per_submission_exercise_s": t_full / (full * n_ex), "passed": passed})
+    base = rows[0]["per_submission_exercise_s"]
+    print(f"\ndl-course grade: {full} students × {n_ex} exercises = {full * n_ex} submission-exercises "
+          f"({kinds['correct']} correct, {kinds['mistake']} known mistakes, {kinds['broken']} broken)")
+    print(f"{'workers':>7} {'class s':>8} {'s / sub-ex warm':>16} {'× torch':>8} {'speed-up':>9} {'s / sub-ex all':>15}"
+          f" {'passed':>7}")
+    for r in rows:
+        print(f"{r['workers']:>7} {r['class_s']:>8.1f} {r['per_submission_exercise_s']:>16.3f} "
+              f"{r['ratio_to_torch']:>8.3f} {base / r['per_submission_exercise_s']:>8.2f}× "
+              f"{r['overall_per_submission_exercise_s']:>15.3f} {r['passed']:>7}")
+    return {"students": full, "exercises": list(CLASS_EXERCISES), "kinds": kinds, "rows": rows}
 
 
 if __name__ == "__main__":

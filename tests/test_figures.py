@@ -29,18 +29,20 @@ def _values_figure(result: dict) -> dict:
     return figures[0]
 
 
-def test_a_wrong_mask_comes_back_as_a_figure_of_the_smallest_failing_case(cli):
+def test_a_wrong_mask_comes_back_as_a_figure_of_the_largest_failing_case(cli):
     cli("start", "chapter9")
     (cli.cwd / "chapter09" / "subsequent_mask.py").write_text(UPPER)
     code, report = cli.json("check", "subsequent_mask", "--seed", "11")
     result = by_id(report)["subsequent_mask"]
     assert code == 1 and result["diagnosis"]["id"] == "upper_triangular"
     figure = _values_figure(result)
-    # size=1 passes (a 1×1 mask is the same either way): the smallest failing case is size=2.
-    assert figure["case"].startswith("size=2,") and "seed" in figure["case"]
-    assert figure["kind"] == "bool" and figure["shape"] == [1, 2, 2] and figure["truncated"] is False
-    assert figure["expected"] == [[1.0, 0.0], [1.0, 1.0]]
-    assert figure["got"] == [[1.0, 1.0], [0.0, 1.0]]
+    # The message names the smallest failing case (size=2: a 1×1 mask is the same either way); the
+    # picture shows the largest one, where the pattern is plain to see.
+    assert "smallest failing case: size=2," in next(c for c in result["checks"] if c["name"] == "values")["message"]
+    assert figure["case"].startswith("size=12,") and "seed" in figure["case"]
+    assert figure["kind"] == "bool" and figure["shape"] == [1, 12, 12] and figure["truncated"] is False
+    assert figure["expected"] == [[1.0 if j <= i else 0.0 for j in range(12)] for i in range(12)]
+    assert figure["got"] == [[1.0 if j >= i else 0.0 for j in range(12)] for i in range(12)]
     assert figure["title"]
     # Plain JSON, and it survives the result model (what the TUI reads).
     assert ExerciseResult.from_dict(result).figures == result["figures"]
@@ -91,7 +93,7 @@ def test_compare_keeps_one_figure_of_the_chosen_output_reduced_to_its_first_plan
     assert abs(sum(figure["expected"][0]) - 1) < 1e-3  # a row of softmax weights
 
 
-def test_a_failing_compare_pictures_its_smallest_failing_case_and_other_levels_none():
+def test_a_failing_compare_pictures_its_largest_failing_case_and_other_levels_none():
     def flipped(q, k):
         scores, w = weights(q, k)
         return scores, w.flip(-1)
@@ -100,7 +102,7 @@ def test_a_failing_compare_pictures_its_smallest_failing_case_and_other_levels_n
     with pytest.raises(CheckFailed):
         grade.compare(probe, GRID, figure=1)
     [figure] = grade.take_figures()
-    assert figure["case"].startswith("n=1, h=2, lq=2, lk=3, float32 on cpu")
+    assert figure["case"].startswith("n=2, h=3, lq=5, lk=6, float32 on cpu")
     assert figure["got"] == [row[::-1] for row in figure["expected"]] != figure["expected"]
     assert figure["title"] == "output[1] at [0, 0]"
     grade.compare(probe, GRID, level="shape", figure=1)

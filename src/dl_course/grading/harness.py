@@ -211,7 +211,10 @@ class Grade:
             if problem:
                 failures.append((case, problem, fault))
         if figure is not None and level == "values" and not grads and cases:
-            shown = failures[0][0] if failures else _showcase(cases)
+            # The largest failing case that gave an answer: a 12×12 mask shows a pattern that a 2×2
+            # one hides (the message still names the smallest failing case, to replay it).
+            answered = [c for c, _, f in failures if f is None]
+            shown = _showcase(answered) if answered else failures[0][0] if failures else _showcase(cases)
             expected, _ = self.run(against or self.reference, probe, shown)
             got, _ = self.run(self.learner, probe, shown)
             self.figures.append(figure_of(expected, got, figure, figure_title, shown.label))
@@ -441,7 +444,7 @@ def _finite(x: Any) -> float | None:
 
 # -- figures ----------------------------------------------------------------------------------
 def _showcase(cases: list[Case]) -> Case:
-    """The case pictured when every case passed: the largest float32 (or dtype-less) one on the CPU."""
+    """The case pictured: the largest float32 (or dtype-less) one on the CPU among `cases`."""
     for pool in ([c for c in cases if c.device == "cpu" and c.dtype in (None, torch.float32)],
                  [c for c in cases if c.device == "cpu"], cases):
         if pool:

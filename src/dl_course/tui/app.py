@@ -24,6 +24,7 @@ class CourseApp(App):
 
     TITLE = "dl-course"
     CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False  # every action has a key of its own (see `?`); the footer needs the room
     BINDINGS = [("question_mark", "help", "Help")]
 
     def __init__(self, ctx: service.Course, chapter: str | None = None, exercise: str | None = None,

@@ -61,8 +61,9 @@ class ExerciseItem(ListItem):
     def _text(self) -> Text:
         mark, colour = _STATE.get(self.row["status"], ("?", "white"))
         score = f"{self.row['best_score']:g}/{self.row['points']}" if self.row["best_score"] is not None else ""
-        return Text.assemble(("   " + mark + " ", colour), (f"{self.row['id']:<24}", "bold"),
-                             f"{self.row['title'][:38]:<40}", (f"{self.row['status']:<14}", colour), (score, "dim"))
+        title = self.row["title"] if len(self.row["title"]) <= 28 else self.row["title"][:27] + "…"
+        return Text.assemble(("  " + mark + " ", colour), (f"{self.row['id']:<24}", "bold"), f"{title:<29}",
+                             (f"{self.row['status']:<14}", colour), (score, "dim"))
 
     def update(self, row: dict) -> None:
         """Show the exercise's latest status."""

@@ -1,0 +1,53 @@
+"""SVG snapshots of the main screens at 80×24 and at a wide size (pytest-textual-snapshot).
+
+After an intended change to the layout: `python -m pytest tests/test_tui_snapshots.py --snapshot-update`,
+then look at the new SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from dl_course import service
+from dl_course.tui.app import CourseApp
+
+from conftest import make_pack
+
+pytest.importorskip("pytest_textual_snapshot")
+
+# A fixed place, so the workspace path the map shows is the same in every run.
+ROOT = Path(tempfile.gettempdir()) / "dl-course-snapshots"
+SIZES = {"small": (80, 24), "wide": (140, 40)}
+
+
+@pytest.fixture
+def app() -> CourseApp:
+    shutil.rmtree(ROOT, ignore_errors=True)
+    pack = make_pack(ROOT / "pack")
+    work = ROOT / "work"
+    work.mkdir(parents=True)
+    service.start("chapter9", str(pack), cwd=work)
+    return CourseApp(service.open_course(str(pack), cwd=work), warm=False)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_map(snap_compare, app, size):
+    assert snap_compare(app, terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reader(snap_compare, app, size):
+    assert snap_compare(app, press=["enter", "n"], terminal_size=SIZES[size])
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_exercise(snap_compare, app, size):
+    assert snap_compare(app, press=["down", "enter"], terminal_size=SIZES[size])
+
+
+def test_help(snap_compare, app):
+    assert snap_compare(app, press=["question_mark"], terminal_size=SIZES["small"])
