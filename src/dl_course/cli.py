@@ -156,7 +156,7 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
                 from dl_course.notebook import plan_check
 
                 return plan_check(target, [a for a in exercises if a != target], course).run(
-                    device=device.value, seed=seed)
+                    device=device.value, seed=seed, warm=warm)
             return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm)
 
         _watch(console, watched, again,

@@ -3,6 +3,7 @@
     CourseError            anything a learner or instructor can fix; the CLI prints it and exits 2
      ├── PackError         a course pack is malformed (names the file and the field)
      ├── WorkspaceError    the learner's workspace or progress store is unusable
+     ├── NotebookError     a notebook cannot be graded (not JSON, not nbformat, tags, syntax)
      └── GraderError       the grader itself could not run
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["CourseError", "PackError", "WorkspaceError", "GraderError"]
+__all__ = ["CourseError", "PackError", "WorkspaceError", "NotebookError", "GraderError"]
 
 
 class CourseError(Exception):
@@ -29,6 +30,10 @@ class PackError(CourseError):
 
 class WorkspaceError(CourseError):
     """The learner's workspace cannot be used as it is."""
+
+
+class NotebookError(CourseError):
+    """A notebook cannot be read or graded as it is (the message names the file, and the cell)."""
 
 
 class GraderError(CourseError):

@@ -23,7 +23,9 @@ def results_json(results: list[Any]) -> dict[str, Any]:
             "results": [r.to_dict() for r in results]}
 
 
-def print_results(console: Console, results: list[Any], pack: Any) -> None:
+def print_results(console: Console, results: list[Any], pack: Any, target: str | None = None) -> None:
+    """`target`: a notebook the results came from, so the next commands name it (`check NB.ipynb ID`)."""
+    again = f"dl-course check {target} " if target else "dl-course check "
     for result in results:
         _print_one(console, result)
     if len(results) > 1:
@@ -36,12 +38,12 @@ def print_results(console: Console, results: list[Any], pack: Any) -> None:
     if failing:
         first = failing[0]
         seed = f" --seed {first.seed}" if first.seed is not None else ""
-        console.print(Text.assemble(("Next: ", "bold"), f"fix {first.exercise}, then `dl-course check {first.exercise}`",
+        console.print(Text.assemble(("Next: ", "bold"), f"fix {first.exercise}, then `{again}{first.exercise}`",
                                     f"  ·  stuck? `dl-course hint {first.exercise}`  ·  same inputs again: "
-                                    f"`dl-course check {first.exercise}{seed}`"))
+                                    f"`{again}{first.exercise}{seed}`"))
     elif results:
         nxt = _next_exercise(pack, results[-1].exercise)
-        msg = f"Well done. Next: `dl-course check {nxt}`" if nxt else "Well done: that was the last exercise here."
+        msg = f"Well done. Next: `{again}{nxt}`" if nxt else "Well done: that was the last exercise here."
         console.print(Text(msg, style="green"))
 
 

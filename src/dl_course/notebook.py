@@ -1,0 +1,642 @@
+"""A chapter as a Jupyter notebook, graded exactly like the exercise files.
+
+Writing (`dl-course notebook chapter9`): `chapter09.ipynb` in the workspace holds the lesson as
+Markdown cells and, per exercise, a code cell with the starter. That cell is found by its tag,
+never by its position or text: `metadata["dl_course"] = {"exercise": ID}` and the cell tag
+`dl-course:ID` (either one is enough, so a learner can tag a cell from Jupyter's tag editor).
+
+Grading (`dl-course check chapter09.ipynb [ID…]`, or `%check ID` in the notebook): exercise ID is
+graded as one Python file, put together like a "Restart & Run All" that stops after ID's cell:
+
+    every code cell from the top of the notebook down to ID's cell, in order,
+    except cells tagged `dl-course-skip` (the "try it" cells, or any the learner tags);
+    IPython lines (`%magic`, `!shell`) in a cell that is not plain Python become `pass`,
+    and a cell that starts with a cell magic (`%%time`) is left out.
+
+Each cell starts with a `# cell N` line in that file, so an error's line maps back to
+"cell N, line M" (N counts every cell, Markdown included, from 1). The file is written to
+`.dl-course/notebooks/<notebook name>/<exercise file>` in the workspace (beside copies of the
+pack's support files) and graded by the same runner, with the same isolation, as a `.py` file;
+attempts go to the same progress store. Cells below ID's cell are never part of its grading.
+
+Nothing here imports torch; nbformat is imported only when a notebook is read or written.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from dl_course.course.model import Chapter, Exercise, Pack
+from dl_course.errors import CourseError, NotebookError
+from dl_course.workspace import Workspace, create_workspace, find_workspace
+
+__all__ = ["TAG_PREFIX", "SKIP_TAG", "NotebookCell", "Assembled", "NotebookReport", "NotebookCheck",
+           "build_notebook", "write_notebook", "read_cells", "exercise_cells", "assemble", "plan_check",
+           "locate_line"]
+
+TAG_PREFIX = "dl-course:"
+"""A code cell tagged `dl-course:ID` holds exercise ID."""
+SKIP_TAG = "dl-course-skip"
+"""A cell with this tag is never part of grading."""
+META = "dl_course"
+FORMAT = 1
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a notebook
+
+
+@dataclass(frozen=True)
+class NotebookCell:
+    index: int
+    """0-based position among all cells."""
+    kind: str
+    source: str
+    exercise: str | None = None
+    skip: bool = False
+
+    @property
+    def number(self) -> int:
+        """How messages name the cell: 1-based, counting every cell (Markdown too)."""
+        return self.index + 1
+
+    def label(self) -> str:
+        return f"cell {self.number}" + (f" ({self.exercise})" if self.exercise else "")
+
+
+def _source_text(source: Any) -> str:
+    return "".join(source) if isinstance(source, list) else str(source or "")
+
+
+def _nbformat():
+    try:
+        import nbformat
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise CourseError("reading notebooks needs nbformat: pip install nbformat") from None
+    return nbformat
+
+
+def load_notebook(path: Path, display: str | None = None):
+    """Read and validate a notebook (any nbformat ≥ 4, or 3 converted). Errors say what and where."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotebookError(f"{name}: no such notebook") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise NotebookError(f"{name}: cannot be read ({e})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise NotebookError(f"{name}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); a notebook is "
+                            "a JSON file: open it in Jupyter to repair it, or write a fresh one with "
+                            "`dl-course notebook CHAPTER --output NAME`") from None
+    if not isinstance(data, dict):
+        raise NotebookError(f"{name}: not a notebook (the JSON is a {type(data).__name__}, not an object)")
+    version = data.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise NotebookError(f"{name}: not a notebook (no integer 'nbformat' field)")
+    if version > 4:
+        raise NotebookError(f"{name}: nbformat {version} is newer than this program reads (4)")
+    if version == 4:
+        _precheck_cells(data, name)
+    nbformat = _nbformat()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nb = nbformat.reads(text, as_version=4)
+        except Exception as e:  # noqa: BLE001 - nbformat raises many kinds on a broken file
+            raise NotebookError(f"{name}: not a valid notebook ({type(e).__name__}: {e})") from None
+        try:
+            nbformat.validate(nb)
+        except nbformat.ValidationError as e:
+            raise NotebookError(f"{name}: not a valid notebook (nbformat 4): {_where(e)}{_short(e)}") from None
+    return nb
+
+
+def _precheck_cells(data: dict, name: str) -> None:
+    """Clear messages for the usual breakages, before the schema's own (long) ones."""
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise NotebookError(f"{name}: not a valid notebook: 'cells' must be a list")
+    for i, cell in enumerate(cells):
+        where = f"{name}: not a valid notebook: cell {i + 1}"
+        if not isinstance(cell, dict):
+            raise NotebookError(f"{where} is a {type(cell).__name__}, not an object")
+        kind = cell.get("cell_type")
+        if kind not in ("code", "markdown", "raw"):
+            raise NotebookError(f"{where}: 'cell_type' must be code, markdown or raw, got {kind!r}")
+        source = cell.get("source")
+        if not (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source))):
+            raise NotebookError(f"{where}: 'source' must be a string or a list of strings, got {source!r:.60}")
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict):
+            raise NotebookError(f"{where}: 'metadata' must be an object")
+        tags = meta.get("tags", [])
+        if not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+            raise NotebookError(f"{where}: 'metadata.tags' must be a list of strings, got {tags!r:.60}")
+        ours = meta.get(META, {})
+        if not isinstance(ours, dict) or not isinstance(ours.get("exercise", ""), str):
+            raise NotebookError(f"{where}: 'metadata.{META}' must be an object like {{\"exercise\": \"ID\"}}")
+
+
+def _where(e: Any) -> str:
+    path = list(getattr(e, "absolute_path", None) or [])
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        rest = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[2:]).lstrip(".")
+        return f"cell {path[1] + 1}" + (f", field '{rest}'" if rest else "") + ": "
+    if path:
+        return "field '" + ".".join(str(p) for p in path) + "': "
+    return ""
+
+
+def _short(e: Any) -> str:
+    message = str(getattr(e, "message", None) or e).strip().splitlines()[0]
+    return message if len(message) <= 200 else message[:197] + "…"
+
+
+def _cell_exercise(cell: Any, number: int, name: str) -> tuple[str | None, bool]:
+    meta = cell.get("metadata", {}) or {}
+    tags = list(meta.get("tags", []) or [])
+    ours = meta.get(META, {}) or {}
+    ids = set()
+    if ours.get("exercise"):
+        ids.add(str(ours["exercise"]))
+    skip = SKIP_TAG in tags or bool(ours.get("skip"))
+    for tag in tags:
+        if tag.startswith(TAG_PREFIX):
+            value = tag[len(TAG_PREFIX):]
+            if value == "skip":
+                skip = True
+            elif value:
+                ids.add(value)
+    if len(ids) > 1:
+        raise NotebookError(f"{name}: cell {number} is tagged for more than one exercise "
+                            f"({', '.join(sorted(ids))}); one cell holds one exercise")
+    exercise = ids.pop() if ids else None
+    if exercise and cell.get("cell_type") != "code":
+        raise NotebookError(f"{name}: cell {number} is tagged for {exercise} but is a {cell.get('cell_type')} cell; "
+                            "the tag belongs on the code cell that holds the exercise")
+    return exercise, skip
+
+
+def read_cells(path: Path, display: str | None = None) -> list[NotebookCell]:
+    nb = load_notebook(path, display)
+    name = display or str(path)
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        exercise, skip = _cell_exercise(cell, i + 1, name)
+        cells.append(NotebookCell(i, cell.get("cell_type", ""), _source_text(cell.get("source")), exercise, skip))
+    return cells
+
+
+def exercise_cells(cells: list[NotebookCell], pack: Pack, display: str) -> dict[str, NotebookCell]:
+    """Exercise id → its cell, in notebook order. Two cells with one tag, or a tag for no exercise, are errors."""
+    found: dict[str, NotebookCell] = {}
+    for cell in cells:
+        if cell.exercise is None:
+            continue
+        if cell.exercise not in pack.exercises:
+            raise NotebookError(f"{display}: cell {cell.number} is tagged for {cell.exercise!r}, which is not an "
+                                "exercise of this course; fix the tag (`dl-course list` shows the exercise ids)")
+        if cell.exercise in found:
+            raise NotebookError(f"{display}: cells {found[cell.exercise].number} and {cell.number} are both tagged "
+                                f"for {cell.exercise}; keep the tag `{TAG_PREFIX}{cell.exercise}` on one of them")
+        found[cell.exercise] = cell
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Putting the cells of one exercise together
+
+
+@dataclass
+class Assembled:
+    exercise: str
+    source: str
+    spans: list[tuple[NotebookCell, int, int]] = field(default_factory=list)
+    """(cell, first line in `source`, number of lines) for every cell included."""
+
+    def locate(self, line: int) -> tuple[NotebookCell, int] | None:
+        for cell, first, count in self.spans:
+            if first <= line < first + count:
+                return cell, line - first + 1
+        return None
+
+
+_IPY_LINE = re.compile(r"^(\s*)([%!].*)$")
+
+
+def python_source(cell: NotebookCell) -> str | None:
+    """The cell as plain Python: itself when it compiles, else with IPython lines turned into `pass`.
+
+    None for a cell that is a cell magic (`%%time` …) as a whole."""
+    text = cell.source
+    try:
+        compile(text, "<cell>", "exec", dont_inherit=True)
+        return text
+    except SyntaxError:
+        pass
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if first.startswith("%%"):
+        return None
+    out = []
+    for ln in text.splitlines():
+        m = _IPY_LINE.match(ln)
+        out.append(f"{m.group(1)}pass  # IPython: {m.group(2)}" if m else ln)
+    return "\n".join(out)
+
+
+def _syntax_error(display: str, exercise: str, cell: NotebookCell, e: SyntaxError, line: int | None) -> NotebookError:
+    where = f"{display}: {cell.label()}, line {line}" if line else f"{display}: {cell.label()}"
+    text = (e.text or "").rstrip("\n")
+    caret = ""
+    if text.strip():
+        caret = f"\n    {text.strip()}"
+    role = "" if cell.exercise == exercise else f" (this cell runs before {exercise}'s cell when it is graded)"
+    return NotebookError(f"{where}: SyntaxError: {e.msg}{caret}{role}")
+
+
+def assemble(cells: list[NotebookCell], target: NotebookCell, display: str) -> Assembled:
+    """Exercise `target.exercise` as one file: the code cells from the top down to its cell (see the module doc)."""
+    exercise = target.exercise or ""
+    # Line 1 is an explicit encoding cookie: Python reads one in either of the first two lines, and
+    # words such as "positional_encoding: edit" would otherwise be taken for one.
+    lines = ["# -*- coding: utf-8 -*-",
+             f"# Put together by dl-course from {display} to grade {exercise}; edit the notebook, not this file.",
+             "# Every code cell from the top down to the exercise's cell, less cells tagged dl-course-skip.", ""]
+    spans = []
+    for cell in cells[:target.index + 1]:
+        if cell.kind != "code" or (cell.skip and cell is not target):
+            continue
+        text = python_source(cell)
+        if text is None:
+            continue
+        try:
+            compile(text, "<cell>", "exec", dont_inherit=True)
+        except SyntaxError as e:
+            raise _syntax_error(display, exercise, cell, e, e.lineno) from None
+        body = text.split("\n")
+        if body and body[-1] == "":
+            body.pop()
+        lines.append(f"# cell {cell.number}" + (f" ({cell.exercise})" if cell.exercise else ""))
+        spans.append((cell, len(lines) + 1, max(len(body), 1)))
+        lines.extend(body or [""])
+        lines.append("")
+    result = Assembled(exercise, "\n".join(lines) + "\n", spans)
+    try:
+        compile(result.source, display, "exec", dont_inherit=True)
+    except SyntaxError as e:  # e.g. a `from __future__` import below the first cell
+        found = result.locate(e.lineno or 0)
+        if found:
+            raise _syntax_error(display, exercise, found[0], e, found[1]) from None
+        raise NotebookError(f"{display}: the cells of {exercise} together are not valid Python: {e.msg}") from None
+    return result
+
+
+def locate_line(assembled: Assembled, message: str, display: str, line: int | None = None,
+                also: tuple[str, ...] = ()) -> tuple[str, int | None]:
+    """Rewrite `display, line N` (and `"NAME", line N` for each name in `also`: how tracebacks name the
+    put-together file) in a grader message as `display, cell C, line M`; map `line` the same way."""
+    hits: list[NotebookCell] = []
+
+    def sub(m: re.Match) -> str:
+        found = assembled.locate(int(m.group(2)))
+        if not found:
+            return m.group(0)
+        cell, cell_line = found
+        hits.append(cell)
+        return f"{display}{m.group(1)}, {cell.label()}, line {cell_line}"
+
+    text = message
+    for name in dict.fromkeys((display, *also)):
+        text = re.sub(r"(?<![\w./-])" + re.escape(name) + r'("?),? line (\d+)', sub, text)
+    cell = hits[0] if hits else None
+    if cell is not None and cell.exercise is None:
+        text += (f"\n  ({cell.label()} runs before {assembled.exercise}'s cell when it is graded; if it is only an "
+                 f"experiment, tag it {SKIP_TAG} to leave it out)")
+    mapped = None
+    if line is not None:
+        found = assembled.locate(line)
+        mapped = found[1] if found else None
+    return text, mapped
+
+
+# --------------------------------------------------------------------------------------------
+# Grading a notebook
+
+
+@dataclass
+class NotebookCheck:
+    """What `dl-course check NOTEBOOK [ID…]` will grade; `run(...)` grades and records it."""
+
+    ctx: Any
+    """The service.Course the notebook belongs to."""
+    path: Path
+    display: str
+    exercises: list[Exercise]
+    assembled: dict[str, Assembled]
+    files: dict[str, Path]
+    cells: dict[str, NotebookCell]
+
+    def run(self, device: str = "auto", seed: int | None = None, on_progress: Callable[[Any], None] | None = None,
+            on_metric: Callable[[dict], None] | None = None, warm: Any = None) -> list[Any]:
+        """Grade (on `warm`, a grading.runner.WarmJudge, when given) and record each attempt."""
+        from dl_course.grading.runner import Submission, grade
+        from dl_course.workspace import code_hash
+
+        subs = [Submission(ex, self.files[ex.id], self.display) for ex in self.exercises]
+        options = dict(device=device, seed=seed, on_progress=on_progress, on_metric=on_metric)
+        results = warm.grade(self.ctx.pack, subs, **options) if warm is not None else \
+            grade(self.ctx.pack, subs, **options)
+        store = self.ctx.progress
+        for ex, result in zip(self.exercises, results):
+            assembled = self.assembled[ex.id]
+            # Tracebacks name the put-together file as it sits beside the notebook.
+            also = (os.path.join(os.path.dirname(self.display), ex.file),)
+            for check in result.checks:
+                check.message, check.line = locate_line(assembled, check.message, self.display, check.line, also)
+            if result.error:
+                result.error = locate_line(assembled, result.error, self.display, None, also)[0]
+            result.file = self.display
+            store.record(result, code_hash(self.files[ex.id]))
+        return results
+
+
+def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), course: str | None = None,
+               cwd: Path | None = None) -> NotebookCheck:
+    """Read the notebook, find the exercises' cells, put each exercise's file together and write it."""
+    from dl_course.service import open_course
+
+    cwd = cwd or Path.cwd()
+    path = Path(notebook).expanduser()
+    path = (path if path.is_absolute() else cwd / path).resolve()
+    if path.suffix.lower() != ".ipynb":
+        raise NotebookError(f"{notebook}: not a notebook (expected a .ipynb file)")
+    if not path.is_file():
+        raise NotebookError(f"{notebook}: no such notebook" + ("" if path.parent.is_dir() else
+                                                               f" (no folder {path.parent})"))
+    ctx = open_course(course, path.parent)
+    ws = ctx.workspace
+    if ws is None:
+        raise NotebookError(f"{notebook} is not inside a dl-course workspace, so there is nowhere to keep your "
+                            "progress; write the notebook with `dl-course notebook chapter9` in your workspace")
+    display = ws.display(path)
+    cells = read_cells(path, display)
+    tagged = exercise_cells(cells, ctx.pack, display)
+    if names:
+        chosen = []
+        for name in names:
+            ex = ctx.pack.exercise(name)
+            if ex.id not in tagged:
+                chapter = ctx.pack.chapter_of(ex)
+                raise NotebookError(f"{display}: no cell is tagged for {ex.id}; add the tag `{TAG_PREFIX}{ex.id}` "
+                                    f"to the code cell that holds it, or get a fresh notebook with "
+                                    f"`dl-course notebook {chapter.id} --output NAME`")
+            if ex not in chosen:
+                chosen.append(ex)
+    else:
+        chosen = [ctx.pack.exercises[i] for i in tagged]
+        if not chosen:
+            raise NotebookError(f"{display}: no cell is tagged for an exercise (a tag looks like "
+                                f"`{TAG_PREFIX}subsequent_mask`); `dl-course notebook CHAPTER` writes one that is")
+    assembled = {ex.id: assemble(cells, tagged[ex.id], display) for ex in chosen}
+    folder = ws.state_dir / "notebooks" / path.stem
+    _fresh_folder(folder)
+    files = {}
+    for ex in chosen:
+        target = folder / ex.file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(assembled[ex.id].source, encoding="utf-8")
+        files[ex.id] = target
+        # The provided support files of every exercise whose cell is included (their imports must work).
+        included = {c.exercise for c, _, _ in assembled[ex.id].spans if c.exercise} | {ex.id}
+        for other in included:
+            for name in ctx.pack.exercises[other].support:
+                shutil.copyfile(ctx.pack.exercises[other].dir / name, folder / name)
+    return NotebookCheck(ctx, path, display, chosen, assembled, files, {e.id: tagged[e.id] for e in chosen})
+
+
+def _fresh_folder(folder: Path) -> None:
+    if folder.is_dir():
+        for old in folder.iterdir():
+            if old.is_file() and old.suffix == ".py":
+                old.unlink()
+            elif old.is_dir() and old.name == "__pycache__":
+                shutil.rmtree(old, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing a chapter's notebook
+
+
+def _split_lesson(text: str) -> list[str]:
+    """A lesson's Markdown as cells, one per `#`/`##` section (never inside a code fence)."""
+    parts, current, fence = [], [], None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if fence is None and (stripped.startswith("```") or stripped.startswith("~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None and re.match(r"#{1,2} ", line) and any(x.strip() for x in current):
+            parts.append("\n".join(current).strip("\n"))
+            current = []
+        current.append(line)
+    if any(x.strip() for x in current):
+        parts.append("\n".join(current).strip("\n"))
+    return parts
+
+
+def _placement(pack: Pack, chapter: Chapter, lessons: list[str]) -> dict[int, list[str]]:
+    """After which lesson each exercise goes: the one that names it most (ties: the earliest), never
+    before an exercise that comes earlier in the chapter; an exercise no lesson names goes last."""
+    place: dict[int, list[str]] = {}
+    floor = 0
+    for exercise_id in chapter.exercises:
+        counts = [len(re.findall(rf"\b{re.escape(exercise_id)}\b", text)) for text in lessons]
+        best = max(range(len(lessons)), key=lambda i: (counts[i], -i)) if lessons and max(counts) > 0 else None
+        at = len(lessons) - 1 if best is None else max(best, floor)
+        floor = at
+        place.setdefault(max(at, 0), []).append(exercise_id)
+    return place
+
+
+def starter_for_notebook(pack: Pack, exercise: Exercise) -> str:
+    """The starter, with imports of earlier exercises' files commented out: in a notebook those
+    names come from the earlier exercises' cells above."""
+    text = exercise.starter.read_text(encoding="utf-8")
+    if not exercise.uses:
+        return text
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    lines = text.splitlines()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module in exercise.uses and node.level == 0:
+            for i in range(node.lineno - 1, (node.end_lineno or node.lineno)):
+                lines[i] = "# " + lines[i]
+            lines[node.lineno - 1] += f"  # in this notebook: defined in the {node.module} cell above"
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def _sources_digest(cells: list[Any]) -> str:
+    h = hashlib.sha256()
+    for cell in cells:
+        h.update(json.dumps([cell.get("cell_type"), _source_text(cell.get("source"))]).encode())
+    return h.hexdigest()
+
+
+def build_notebook(pack: Pack, chapter: Chapter, notebook_dir: Path, chapter_dir: Path):
+    """The chapter's notebook (an nbformat v4 node)."""
+    nbformat = _nbformat()
+    v4 = nbformat.v4
+    lessons = []
+    for lesson in chapter.lessons:
+        try:
+            lessons.append(lesson.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise CourseError(f"{lesson}: cannot be read ({e})") from None
+    supports = any(pack.exercises[e].support for e in chapter.exercises)
+    cells = [v4.new_markdown_cell(
+        f"# Chapter {chapter.number}: {chapter.title}\n\n{' '.join(chapter.summary.split())}\n\n"
+        "**How this notebook is graded.** Each exercise has a code cell tagged `dl-course:ID`: fill it in, "
+        "**save the notebook**, then run the `%check ID` cell below it (or `dl-course check "
+        "THIS.ipynb ID` in a terminal). An exercise is graded like *Restart & Run All* stopping after its "
+        "cell: every code cell from the top down to the exercise's cell runs, except cells tagged "
+        f"`{SKIP_TAG}` (such as the *Try it* cells, for your experiments). Stuck? `dl-course hint ID` in a "
+        "terminal.", metadata={META: {"role": "intro"}})]
+    setup = "%load_ext dl_course\n"
+    if supports:
+        rel = os.path.relpath(chapter_dir, notebook_dir)
+        setup += (f"\n# The chapter's provided files (e.g. support modules) live in {rel}/.\n"
+                  f"import sys\nif {rel!r} not in sys.path:\n    sys.path.insert(0, {rel!r})\n")
+    cells.append(v4.new_code_cell(setup, metadata={META: {"role": "setup"}}))
+    place = _placement(pack, chapter, lessons)
+    for i, text in enumerate(lessons or [""]):
+        for part in _split_lesson(text):
+            cells.append(v4.new_markdown_cell(part))
+        for exercise_id in place.get(i, []):
+            ex = pack.exercises[exercise_id]
+            intro = f"### Exercise: {ex.title} · `{ex.id}` · {ex.points} points"
+            if ex.summary:
+                intro += f"\n\n{' '.join(ex.summary.split())}"
+            if ex.uses:
+                intro += "\n\nIt builds on your " + ", ".join(f"`{u}`" for u in ex.uses) + " (the cells above)."
+            intro += ("\n\nFill in the cell below (tagged `dl-course:" + ex.id + "`), save the notebook, then run "
+                      f"`%check {ex.id}`.")
+            cells.append(v4.new_markdown_cell(intro, metadata={META: {"role": "exercise-intro"}}))
+            cells.append(v4.new_code_cell(starter_for_notebook(pack, ex),
+                                          metadata={META: {"exercise": ex.id}, "tags": [f"{TAG_PREFIX}{ex.id}"]}))
+            cells.append(v4.new_code_cell(f"%check {ex.id}", metadata={META: {"role": "check"}}))
+            cells.append(v4.new_code_cell(f"# Try your {ex.id} here. This cell is tagged {SKIP_TAG}: grading "
+                                          "leaves it out.\n",
+                                          metadata={META: {"role": "scratch"}, "tags": [SKIP_TAG]}))
+    nb = v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata[META] = {"format": FORMAT, "chapter": chapter.id, "generated": _sources_digest(cells)}
+    return nb
+
+
+@dataclass
+class NotebookReport:
+    path: Path
+    workspace: Workspace
+    created_workspace: bool
+    chapter_id: str
+    status: str
+    """created | updated (an unedited notebook refreshed) | unchanged | kept (it has your edits)"""
+    files: list[tuple[Path, bool]] = field(default_factory=list)
+    """Support files written into the chapter folder: (path, created)."""
+
+    @property
+    def display(self) -> str:
+        return self.workspace.display(self.path)
+
+
+def _write_new(path: Path, text: str) -> bool:
+    try:
+        with path.open("x", encoding="utf-8") as f:
+            f.write(text)
+    except FileExistsError:
+        return False
+    return True
+
+
+def write_notebook(chapter: str, output: str | None = None, course: str | None = None,
+                   cwd: Path | None = None) -> NotebookReport:
+    """Write the chapter's notebook into the workspace (created here if there is none).
+
+    An existing notebook is replaced only when its cells are exactly as dl-course wrote them;
+    one with the learner's edits is kept (status "kept")."""
+    from dl_course.service import open_course
+
+    cwd = (cwd or Path.cwd()).resolve()
+    ctx = open_course(course, cwd)
+    chap = ctx.pack.chapter(chapter)
+    created_ws = ctx.workspace is None
+    ws = ctx.workspace or create_workspace(cwd, course)
+    if output:
+        path = Path(output).expanduser()
+        path = (path if path.is_absolute() else cwd / path).resolve()
+        if path.suffix.lower() != ".ipynb":
+            path = path.with_name(path.name + ".ipynb")
+    else:
+        path = ws.root.resolve() / f"{chap.folder}.ipynb"
+    root = ws.root.resolve()
+    if root != path.parent and root not in path.parents:
+        raise NotebookError(f"{path}: a notebook must be inside your workspace ({root}), where your progress is kept")
+    if path.parent.resolve() == (root / ws.state_dir.name).resolve() or ws.state_dir.resolve() in path.parents:
+        raise NotebookError(f"{path}: {ws.state_dir.name}/ is dl-course's own folder; choose another place")
+    chapter_dir = ws.chapter_dir(chap)
+    nb = build_notebook(ctx.pack, chap, path.parent, chapter_dir)
+    files = []
+    for exercise_id in chap.exercises:
+        ex = ctx.pack.exercises[exercise_id]
+        for name in ex.support:
+            chapter_dir.mkdir(parents=True, exist_ok=True)
+            target = chapter_dir / name
+            files.append((target, _write_new(target, (ex.dir / name).read_text(encoding="utf-8"))))
+    nbformat = _nbformat()
+    text = nbformat.writes(nb)
+    status = "created"
+    if path.exists():
+        state = _existing_state(path, nb)
+        if state != "replace":
+            return NotebookReport(path, ws, created_ws, chap.id, state, files)
+        status = "updated"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if status == "created":
+        if not _write_new(path, text):
+            return NotebookReport(path, ws, created_ws, chap.id, "kept", files)
+    else:
+        tmp = path.with_name(f".{path.name}.dl-course-tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return NotebookReport(path, ws, created_ws, chap.id, status, files)
+
+
+def _existing_state(path: Path, fresh: Any) -> str:
+    """unchanged (already what we would write), replace (untouched since we wrote it), or kept."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        cells = data["cells"]
+        written = data.get("metadata", {}).get(META, {}).get("generated")
+        current = _sources_digest(cells)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        return "kept"
+    if current == fresh.metadata[META]["generated"]:
+        return "unchanged"
+    return "replace" if written == current else "kept"
