@@ -217,7 +217,7 @@ class JudgePlugin:
             self.emit(f"{exercise}: {message}")
             return
         event = {**message, "exercise": exercise, "text": f"{exercise}: {message.get('text', '')}"}
-        self.emit(event if _cli_reads_dicts() else event["text"])
+        self.emit(event)  # the runner splits it into on_progress(text) and on_metric(event)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -310,23 +310,3 @@ class JudgePlugin:
                 "error": run.error, "file": run.job.get("display_file"), "figures": run.figures,
             })
         return out
-
-
-def _cli_reads_dicts() -> bool:
-    """Whether the CLI side (the runner, from the same installation) turns dict progress events
-    into text plus metrics. Until it does, its callbacks expect strings, so dicts are sent as
-    their text. Remove this once every runner has `on_metric`."""
-    global _READS_DICTS
-    if _READS_DICTS is None:
-        try:
-            import inspect
-
-            from dl_course.grading import runner
-
-            _READS_DICTS = "on_metric" in inspect.signature(runner.grade).parameters
-        except Exception:  # noqa: BLE001 - any doubt: send text, which every runner reads
-            _READS_DICTS = False
-    return _READS_DICTS
-
-
-_READS_DICTS: bool | None = None

@@ -8,13 +8,15 @@ import shlex
 import subprocess
 from typing import Any
 
+from rich.syntax import Syntax
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Collapsible, Footer, Header, Label, Static
 
+from dl_course.course.api import starter_api
 from dl_course.course.model import Exercise
 from dl_course.errors import CourseError
 from dl_course.tui.screens.base import CourseScreen
@@ -49,6 +51,14 @@ class ExerciseScreen(CourseScreen):
             yield Static(Text.assemble((ex.title, "bold"), (f"   {ex.id} · {ex.points} points", "dim")),
                          id="exercise-title")
             yield Static(ex.summary or "", id="instructions")
+            api = starter_api(ex.starter)
+            if api:
+                with Collapsible(title="What to build: names, arguments, shapes", collapsed=True, id="api"):
+                    for item in api:
+                        yield Static(Syntax(item.signature, "python", theme="ansi_dark", background_color="default"),
+                                     classes="api-signature")
+                        if item.doc:
+                            yield Static(Text(item.doc), classes="api-doc")
             yield Static(id="file-line")
             yield Label("", id="status")
             with Vertical(id="result"):
