@@ -223,3 +223,46 @@ def test_help_and_no_workspace(tmp_path: Path, small_pack: Path) -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
 
     asyncio.run(run())
+
+
+def test_training_reports_reach_the_loss_plot(tmp_path: Path, small_pack: Path) -> None:
+    """A suite's structured training reports cross from the judge to on_metric, and the plot grows."""
+    from dl_course.course import load_pack
+    from dl_course.grading.runner import Submission, grade
+    from dl_course.tui.widgets import LossPlot
+
+    suite = small_pack / "grader" / "chapter09" / "subsequent_mask" / "test_subsequent_mask.py"
+    suite.write_text(suite.read_text() + '''
+
+def test_trains(grade):
+    """Reports its training"""
+    for step in (1, 2, 3):
+        grade.progress({"text": f"step {step}/3", "step": step, "steps": 3, "loss": 1.0 / step,
+                        "losses": [1.0 / step]})
+''')
+    pack = load_pack(str(small_pack))
+    ex = pack.exercise("subsequent_mask")
+    learner = tmp_path / "subsequent_mask.py"
+    learner.write_text(reference_source())
+    events, lines = [], []
+    [result] = grade(pack, [Submission(ex, learner, learner.name)], device="cpu", on_metric=events.append,
+                     on_progress=lines.append)
+    assert result.passed, result
+    assert [e["step"] for e in events] == [1, 2, 3] and events[-1]["loss"] == pytest.approx(1 / 3)
+    assert any("step 3/3" in line for line in lines)  # the text still reaches the status line
+
+    async def run() -> None:
+        app = make_app(tmp_path, small_pack, warm=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            app.push_screen(ExerciseScreen(ex))
+            await pilot.pause()
+            for event in events:
+                app.screen._metric(event)
+                await pilot.pause()
+            plot = app.screen.query_one(LossPlot)
+            assert plot.losses == pytest.approx([1.0, 0.5, 1 / 3])
+            label = plot.query_one(".loss-label").render()
+            assert "step 3/3" in str(label) and "0.3333" in str(label)
+
+    asyncio.run(run())
