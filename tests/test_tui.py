@@ -266,3 +266,32 @@ def test_trains(grade):
             assert "step 3/3" in str(label) and "0.3333" in str(label)
 
     asyncio.run(run())
+
+
+def test_drawing_never_imports_torch(workspace: Path, small_pack: Path) -> None:
+    """The map, a lesson and an exercise panel are drawn without torch in the process."""
+    import subprocess
+    import sys
+
+    script = f"""
+import asyncio, sys
+from dl_course import service
+from dl_course.tui.app import CourseApp
+
+async def main():
+    app = CourseApp(service.open_course({str(small_pack)!r}, cwd=__import__("pathlib").Path({str(workspace)!r})),
+                    warm=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("escape", "down", "enter")
+        await pilot.pause(0.3)
+        print(type(app.screen).__name__)
+
+asyncio.run(main())
+print("torch" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["ExerciseScreen", "False"], proc.stdout
