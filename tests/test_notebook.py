@@ -151,7 +151,7 @@ def test_check_notebook_grades_reference_mistake_and_broken_cells(clones_cli: Cl
         exercise_cell("subsequent_mask", reference_source()),                                       # cell 3
         v4.new_code_cell("subsequent_mask(3)  # an experiment", metadata={"tags": ["dl-course-skip"]}),  # 4
         exercise_cell("mask_b", MISTAKE, how="tag"),                                                 # cell 5
-        v4.new_code_cell("%%time\nthis cell magic is left out entirely"),                            # cell 6
+        v4.new_code_cell("%%bash\necho this cell magic is left out"),                             # cell 6
         v4.new_code_cell(HELPER),                                                                    # cell 7
         exercise_cell("mask_c", BROKEN, how="metadata"),                                             # cell 8
     ])
@@ -176,7 +176,7 @@ def test_check_notebook_grades_reference_mistake_and_broken_cells(clones_cli: Cl
     assert rows["mask_b"]["status"] == "failed"
     # The graded file sits in the workspace's own folder, each cell marked.
     graded = (cli.cwd / ".dl-course" / "notebooks" / "mine" / "mask_c.py").read_text()
-    assert "# cell 7" in graded and "# cell 8 (mask_c)" in graded and "cell magic" not in graded
+    assert "# cell 7" in graded and "# cell 8 (mask_c)" in graded and "cell magic is left out" not in graded
     assert "# cell 4" not in graded
 
 
@@ -271,6 +271,13 @@ def test_assembly_runs_cells_top_down_and_maps_lines_back() -> None:
     compile(a.source, "x", "exec")
     assert "pass  # IPython: %load_ext dl_course" in a.source
     assert "scratch()" not in a.source and "after = 1" not in a.source
+    from dl_course.notebook import python_source
+
+    timed = python_source(NotebookCell(0, "code", "%%time\ndef helper():\n    return 1\ntorch.tril?"))
+    assert timed.splitlines()[1:3] == ["def helper():", "    return 1"] and "pass  # IPython: torch.tril?" in timed
+    assert python_source(NotebookCell(0, "code", "%%bash\nls -l")) is None
+    in_string = 's = """\n%d items\n"""'
+    assert python_source(NotebookCell(0, "code", in_string)) == in_string
     assert [c.number for c, _, _ in a.spans] == [2, 3, 5]
     lines = a.source.splitlines()
     g_line = next(i for i, ln in enumerate(lines, 1) if "return g()" in ln)

@@ -41,7 +41,7 @@ from dl_course.workspace import Workspace, create_workspace, find_workspace
 
 __all__ = ["TAG_PREFIX", "SKIP_TAG", "NotebookCell", "Assembled", "NotebookReport", "NotebookCheck",
            "build_notebook", "write_notebook", "read_cells", "exercise_cells", "assemble", "plan_check",
-           "locate_line"]
+           "locate_line", "map_result", "load_notebook", "python_source", "starter_for_notebook"]
 
 TAG_PREFIX = "dl-course:"
 """A code cell tagged `dl-course:ID` holds exercise ID."""
@@ -233,13 +233,15 @@ class Assembled:
         return None
 
 
-_IPY_LINE = re.compile(r"^(\s*)([%!].*)$")
+_IPY_LINE = re.compile(r"^(\s*)([%!].*|\?.*|[\w.]+\?\??)$")
+_PYTHON_BODY_MAGICS = {"time", "timeit", "capture", "prun"}
+"""Cell magics whose body is Python the learner wrote: the body is kept, the magic line dropped."""
 
 
 def python_source(cell: NotebookCell) -> str | None:
-    """The cell as plain Python: itself when it compiles, else with IPython lines turned into `pass`.
-
-    None for a cell that is a cell magic (`%%time` …) as a whole."""
+    """The cell as plain Python: itself when it compiles, else with IPython lines (`%magic`, `!shell`,
+    `name?`) turned into `pass`. None for a cell magic (`%%bash` …) whose body is not Python;
+    under `%%time`, `%%timeit`, `%%capture` and `%%prun` the body is kept."""
     text = cell.source
     try:
         compile(text, "<cell>", "exec", dont_inherit=True)
@@ -248,7 +250,9 @@ def python_source(cell: NotebookCell) -> str | None:
         pass
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     if first.startswith("%%"):
-        return None
+        name = first[2:].split(maxsplit=1)[0] if first[2:].strip() else ""
+        if name not in _PYTHON_BODY_MAGICS:
+            return None
     out = []
     for ln in text.splitlines():
         m = _IPY_LINE.match(ln)
@@ -360,16 +364,24 @@ class NotebookCheck:
             grade(self.ctx.pack, subs, **options)
         store = self.ctx.progress
         for ex, result in zip(self.exercises, results):
-            assembled = self.assembled[ex.id]
-            # Tracebacks name the put-together file as it sits beside the notebook.
-            also = (os.path.join(os.path.dirname(self.display), ex.file),)
-            for check in result.checks:
-                check.message, check.line = locate_line(assembled, check.message, self.display, check.line, also)
-            if result.error:
-                result.error = locate_line(assembled, result.error, self.display, None, also)[0]
             result.file = self.display
+            map_result(self.assembled[ex.id], ex, result)
             store.record(result, code_hash(self.files[ex.id]))
         return results
+
+
+def map_result(assembled: Assembled, exercise: Exercise, result: Any) -> Any:
+    """Name the lines of a graded notebook exercise as `cell C, line M` in its messages (in place).
+
+    `result.file` is the notebook as the learner sees it; tracebacks name the put-together file as
+    if it sat beside the notebook (`<notebook's folder>/<exercise file>`)."""
+    display = result.file or ""
+    also = (os.path.join(os.path.dirname(display), exercise.file),)
+    for check in result.checks:
+        check.message, check.line = locate_line(assembled, check.message, display, check.line, also)
+    if result.error:
+        result.error = locate_line(assembled, result.error, display, None, also)[0]
+    return result
 
 
 def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), course: str | None = None,
