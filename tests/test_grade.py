@@ -308,3 +308,92 @@ def test_dask_cluster_gives_the_same_gradebook(graded, tmp_path):
     assert (remote / "grades.csv").read_text() == (local / "grades.csv").read_text()
     assert json.loads((remote / "misconceptions.json").read_text()) == \
         json.loads((local / "misconceptions.json").read_text())
+
+
+def test_notebooks_are_graded_cell_by_cell(tmp_path):
+    pytest.importorskip("dl_course.notebook")
+    nbformat = pytest.importorskip("nbformat")
+    v4 = nbformat.v4
+
+    def cell(exercise_id, source):
+        return v4.new_code_cell(source, metadata={"tags": [f"dl-course:{exercise_id}"]})
+
+    pack = make_pack(tmp_path / "pack", {"quick_mask": {}})
+    subs = tmp_path / "submissions"
+    (subs / "nora").mkdir(parents=True)
+    helper = v4.new_code_cell("import torch\n\ndef lower(size, device=None):\n"
+                              "    return torch.ones(size, size, dtype=torch.bool, device=device).tril()\n")
+    nbformat.write(v4.new_notebook(cells=[
+        v4.new_markdown_cell("# Chapter 9"), helper,
+        cell("subsequent_mask", "def subsequent_mask(size, device=None):\n    return lower(size, device).unsqueeze(0)\n"),
+        cell("quick_mask", wrong("upper_triangular")),
+    ]), str(subs / "nora" / "chapter09.ipynb"))
+    nb = v4.new_notebook(cells=[cell("subsequent_mask", "def subsequent_mask(size, device=None)\n    pass\n"),
+                                cell("quick_mask", GOOD)])
+    with zipfile.ZipFile(subs / "otto.zip", "w") as z:  # a notebook in a zip; a .py file beats its cell
+        z.writestr("otto/chapter09.ipynb", nbformat.writes(nb))
+        z.writestr("otto/chapter09/quick_mask.py", wrong("no_diagonal"))
+    out = tmp_path / "grades"
+    proc = Cli(tmp_path, pack)("grade", str(subs), "--out", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    table = rows(out)
+    assert (table["nora"]["subsequent_mask"], table["nora"]["quick_mask"]) == ("10", "6.67")
+    assert (table["otto"]["subsequent_mask"], table["otto"]["quick_mask"]) == ("0", "6.67")
+    report = json.loads((out / "grades.json").read_text())
+    by = {s["student"]: s["exercises"] for s in report["students"]}
+    assert by["nora"]["quick_mask"]["file"] == "nora/chapter09.ipynb"
+    assert by["nora"]["quick_mask"]["result"]["diagnosis"]["id"] == "upper_triangular"
+    assert by["otto"]["quick_mask"]["result"]["diagnosis"]["id"] == "no_diagonal"
+    assert by["otto"]["subsequent_mask"]["status"] == "refused"
+    assert "cell 1" in by["otto"]["subsequent_mask"]["note"] and "SyntaxError" in by["otto"]["subsequent_mask"]["note"]
+
+
+def test_zips_are_read_safely(tmp_path, small_pack):
+    from dl_course.classroom import collect
+    from dl_course.course import load_pack
+
+    pack = load_pack(small_pack)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    with zipfile.ZipFile(subs / "mal.zip", "w") as z:
+        z.writestr("/abs/subsequent_mask.py", "x = 1\n")
+        z.writestr("a/../../subsequent_mask.py", "x = 2\n")
+        link = zipfile.ZipInfo("link/subsequent_mask.py")
+        link.external_attr = (0o120777 << 16)
+        z.writestr(link, "/etc/passwd")
+    with zipfile.ZipFile(subs / "big.zip", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("subsequent_mask.py", "#" * (collect.FILE_CAP + 10))
+    with zipfile.ZipFile(subs / "bomb.zip", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for i in range(5):
+            z.writestr(f"pad{i}.txt", b"\0" * (collect.ZIP_CAP // 4))
+    (subs / "junk.zip").write_bytes(b"not a zip")
+    (subs / "lnk").mkdir()
+    (subs / "lnk" / "subsequent_mask.py").symlink_to(small_pack / "solutions" / "chapter09" / "subsequent_mask.py")
+    students, ignored = collect.collect(subs, pack, list(pack.exercises.values()))
+    by = {s.name: s for s in students}
+    assert by["mal"].files == {}
+    assert sum("unsafe path" in n for n in by["mal"].notes) == 2 and any("symbolic link" in n for n in by["mal"].notes)
+    assert by["big"].files["subsequent_mask"].data is None and "limit" in by["big"].files["subsequent_mask"].problem
+    assert "unpack to" in by["bomb"].problem and by["bomb"].files == {}
+    assert "cannot be read as a zip" in by["junk"].problem
+    assert by["lnk"].files == {} and any("symbolic link" in n for n in by["lnk"].notes)
+    assert not list(tmp_path.rglob("abs")) and not (tmp_path / "subsequent_mask.py").exists()
+
+
+def test_the_exercise_version_covers_what_decides_a_verdict(tmp_path):
+    from dl_course.classroom.gradebook import exercise_version
+    from dl_course.course import load_pack
+
+    root = make_pack(tmp_path / "pack")
+    ex = load_pack(root).exercise("subsequent_mask")
+    first = exercise_version(load_pack(root), ex, "cpu")
+    assert exercise_version(load_pack(root), ex, "cpu") == first
+    assert exercise_version(load_pack(root), ex, "all") != first
+    seen = {first}
+    for path in (ex.suite, ex.mistakes, ex.solution, ex.manifest):
+        path.write_text(path.read_text() + "\n# changed\n")
+        version = exercise_version(load_pack(root), ex, "cpu")
+        assert version not in seen, path
+        seen.add(version)
+    ex.starter.write_text(ex.starter.read_text() + "\n# the starter decides nothing\n")
+    assert exercise_version(load_pack(root), ex, "cpu") in seen

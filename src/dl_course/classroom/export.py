@@ -75,6 +75,11 @@ def _score(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def _safe_cell(text: str) -> str:
+    """A student's name as a spreadsheet shows it, never as a formula (a folder named `=cmd|...`)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def grades_csv(table: dict[str, dict[str, _Row]], exercises: list[Exercise]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -93,7 +98,7 @@ def grades_csv(table: dict[str, dict[str, _Row]], exercises: list[Exercise]) -> 
             else:
                 cells.append(_score(result.score))
                 total += result.score
-        writer.writerow([student, *cells, _score(total), out_of, " ".join(missing)])
+        writer.writerow([_safe_cell(student), *cells, _score(total), out_of, " ".join(missing)])
     return buf.getvalue()
 
 

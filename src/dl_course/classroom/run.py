@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from dl_course.classroom.collect import Student, collect
 from dl_course.classroom.gradebook import Gradebook, RosterEntry, code_digest, exercise_version
-from dl_course.classroom.tasks import staging_root
+from dl_course.classroom.tasks import staging_root, sweep_stale
 from dl_course.course.model import Exercise, Pack
 from dl_course.errors import CourseError
 from dl_course.grading.result import ExerciseResult
@@ -176,6 +176,8 @@ def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_si
     if on_start is not None:
         on_start(len(plan.items))
     started = time.monotonic()
+    if not scheduler:
+        sweep_stale()
     if scheduler:
         from dl_course.classroom.dask import dask_answers
 

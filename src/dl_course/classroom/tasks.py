@@ -51,6 +51,25 @@ def staging_root(run: str) -> Path:
     return staging_area() / run
 
 
+def sweep_stale(hours: float = 6.0) -> int:
+    """Remove what runs killed midway left in the staging area (untouched for `hours`)."""
+    import time
+
+    removed = 0
+    try:
+        entries = list(staging_area().iterdir())
+    except (OSError, RuntimeError):
+        return 0
+    for run in entries:
+        try:
+            if time.time() - run.lstat().st_mtime > hours * 3600:
+                shutil.rmtree(run, ignore_errors=True)
+                removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def _make(folder: Path) -> None:
     for attempt in range(5):  # another batch may remove the (empty) shared parent meanwhile
         try:
