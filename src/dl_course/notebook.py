@@ -89,7 +89,7 @@ def load_notebook(path: Path, display: str | None = None):
     """Read and validate a notebook (any nbformat ≥ 4, or 3 converted). Errors say what and where."""
     name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # tolerate a byte-order mark
     except FileNotFoundError:
         raise NotebookError(f"{name}: no such notebook") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -643,7 +643,7 @@ def write_notebook(chapter: str, output: str | None = None, course: str | None =
 def _existing_state(path: Path, fresh: Any) -> str:
     """unchanged (already what we would write), replace (untouched since we wrote it), or kept."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
         cells = data["cells"]
         written = data.get("metadata", {}).get(META, {}).get("generated")
         current = _sources_digest(cells)
