@@ -295,3 +295,24 @@ print("torch" in sys.modules)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["ExerciseScreen", "False"], proc.stdout
+
+
+def test_leaving_while_a_check_runs(workspace: Path, small_pack: Path) -> None:
+    """The learner goes back to the map mid-check: the app keeps going and says how it went."""
+    async def run() -> None:
+        app = make_app(workspace, small_pack)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            screen = await open_exercise(pilot, "subsequent_mask")
+            await pilot.press("c", "escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MapScreen))
+            await wait_for(pilot, lambda: not screen.checking)
+            await pilot.pause(0.2)
+            assert any("not yet" in str(n.message) for n in app._notifications)
+            # The map shows the attempt once it is back in front.
+            await open_exercise(pilot, "subsequent_mask")
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+            assert "failed" in screen_text(app)
+
+    asyncio.run(run())

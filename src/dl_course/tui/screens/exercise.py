@@ -93,7 +93,8 @@ class ExerciseScreen(CourseScreen):
         box.mount(view)
 
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Label).update(text)
+        if self.is_attached:  # the learner may have left this screen while a check ran
+            self.query_one("#status", Label).update(text)
 
     # -- check ------------------------------------------------------------------------------
     def action_check(self) -> None:
@@ -130,6 +131,8 @@ class ExerciseScreen(CourseScreen):
         call(self._done, results[0] if results else None, None)
 
     def _metric(self, event: dict) -> None:
+        if not self.is_attached:
+            return
         plots = list(self.query(LossPlot))
         plot = plots[0] if plots else None
         if plot is None:
@@ -141,6 +144,10 @@ class ExerciseScreen(CourseScreen):
 
     def _done(self, result: Any, error: str | None) -> None:
         self.checking = False
+        if not self.is_attached:  # left while it ran: the attempt is recorded; say how it went
+            if result is not None:
+                self.app.notify(f"{self.exercise.id}: {'passed' if result.passed else 'not yet'}")
+            return
         if error:
             self.set_status("")
             self.fail(error)
