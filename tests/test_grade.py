@@ -230,38 +230,68 @@ def test_a_rerun_grades_only_what_changed(graded):
     assert rows(root / "grades")["ben"]["total"] == "16.67"
 
 
+def _run_group(pgid: int) -> list[int]:
+    """The pids of the judges in a process group."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid and b"dl_course.grading.judge" in \
+                        (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except (OSError, ProcessLookupError):
+                pass
+    return found
+
+
+def _count(out: Path) -> list:
+    try:
+        return verdicts(out) if (out / "gradebook.sqlite").exists() else []
+    except sqlite3.Error:
+        return []
+
+
 def test_an_interrupted_run_resumes_losing_nothing(tmp_path):
     pack = make_pack(tmp_path / "pack")
     subs = tmp_path / "submissions"
-    for i in range(4):
+    for i in range(5):
         write(subs / f"s{i}" / "subsequent_mask.py", GOOD if i % 2 == 0 else wrong("no_diagonal"))
     out = tmp_path / "grades"
     env = {k: v for k, v in os.environ.items() if k != "DL_COURSE_PACK"} | {"DL_COURSE_PACK": str(pack)}
-    # One judge per submission, one at a time, then kill the whole run (-9) once the first verdict is in.
+    # One judge per submission, one at a time. Once the first verdict is in, kill the next judge
+    # as it starts (a killed worker); once two more are in, kill the whole run (-9).
     run = subprocess.Popen([EXE, "grade", str(subs), "--out", str(out), "--workers", "1", "--batch-size", "1"],
                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            start_new_session=True)
     deadline = time.monotonic() + 120
-    kept: list = []
+    old: set[int] = set()
+    killed_judge = False
     while time.monotonic() < deadline and run.poll() is None:
-        if (out / "gradebook.sqlite").exists():
-            try:
-                kept = verdicts(out)
-            except sqlite3.Error:
-                kept = []
-            if kept:
-                break
-        time.sleep(0.1)
+        done = len(_count(out))
+        if not killed_judge:
+            judges = set(_run_group(run.pid))
+            if done == 0:
+                old |= judges
+            elif judges - old:
+                os.kill(min(judges - old), signal.SIGKILL)
+                killed_judge = True
+        elif done >= 3:
+            break
+        time.sleep(0.02)
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
+    assert killed_judge
     kept = verdicts(out)
-    assert 1 <= len(kept) < 4, "the run was meant to be cut short"
+    assert 1 <= len(kept) < 5, "the run was meant to be cut short"
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM verdicts WHERE error IS NOT NULL").fetchone()[0] == 0, \
+            "the killed judge left a verdict"
     proc = Cli(tmp_path, pack)("grade", str(subs), "--out", str(out), "--workers", "1", timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"to grade now: {4 - len(kept)}   already in the gradebook: {len(kept)}" in proc.stdout
+    assert f"to grade now: {5 - len(kept)}   already in the gradebook: {len(kept)}" in proc.stdout
     final = verdicts(out)
-    assert len(final) == 4 and set(kept) <= set(final)
-    assert [r["subsequent_mask"] for r in rows(out).values()] == ["10", "6.67", "10", "6.67"]
+    assert len(final) == 5 and set(kept) <= set(final)
+    assert [r["subsequent_mask"] for r in rows(out).values()] == ["10", "6.67", "10", "6.67", "10"]
 
 
 def test_gradescope_results_json(tmp_path):
@@ -397,3 +427,17 @@ def test_the_exercise_version_covers_what_decides_a_verdict(tmp_path):
         seen.add(version)
     ex.starter.write_text(ex.starter.read_text() + "\n# the starter decides nothing\n")
     assert exercise_version(load_pack(root), ex, "cpu") in seen
+
+
+def test_a_worker_with_another_copy_of_the_pack_refuses_the_work(tmp_path):
+    from dl_course.classroom.tasks import grade_batch
+
+    pack = make_pack(tmp_path / "pack")
+    item = {"key": ["ana", "subsequent_mask", "abc", "not-this-version"], "exercise": "subsequent_mask", "slot": 0,
+            "files": {"subsequent_mask.py": GOOD.encode()}, "display": "ana/subsequent_mask.py"}
+    other = dict(item, key=["ana", "nope", "abc", "x"], exercise="nope")
+    answers = grade_batch({"course": str(pack), "device": "cpu", "seed": 1, "run": "t", "hide": [],
+                           "items": [item, other]})
+    assert [a["key"] for a in answers] == [item["key"], other["key"]]
+    assert "result" not in answers[0] and "install the same course pack" in answers[0]["infra"]
+    assert "no exercise nope" in answers[1]["infra"]

@@ -226,7 +226,7 @@ def misconception_table(report: dict[str, Any]):
             mistakes.append(str(m["count"]), style="bold")
         unseen = sum(1 for m in ex["mistakes"] if not m["count"])
         if unseen:
-            mistakes.append(("\n" if mistakes else "") + f"({unseen} other{'s' if unseen != 1 else ''}: 0)", style="dim")
+            mistakes.append(f"\n+{unseen} more, not seen" if mistakes else f"{unseen} known, none seen", style="dim")
         unexplained = Text()
         for g in ex["unexplained"]["by_check"]:
             if unexplained:

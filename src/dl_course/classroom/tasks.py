@@ -17,6 +17,8 @@ if need be), so only that student is hit.
             "files": {file name: bytes}, "display": "ana/chapter09/x.py",
             "support_of": [ids of exercises whose support files it needs, beyond its own]}
     answer = [{"key": [...], "result": ExerciseResult as a dict} | {"key": [...], "infra": why}, …]
+
+"infra" means no fair verdict (the grader, not the code, failed): never recorded as a grade.
 """
 
 from __future__ import annotations
@@ -161,7 +163,13 @@ def grade_batch(task: dict[str, Any]) -> list[dict[str, Any]]:
         seed = int(task["seed"])
         results = _grade_fairly(grade, pack, subs, device, seed) if subs else []
         for (i, item), result in zip(todo, results):
-            answers[i] = {"key": item["key"], "result": result.to_dict()}
+            if _not_a_fair_verdict(result):
+                # Even alone, in a judge of its own, it got no verdict (a judge killed from outside,
+                # a grader bug): not recorded, so the next run tries again.
+                first = next((c for c in result.checks if c.status == "error"), None)
+                answers[i] = {"key": item["key"], "infra": result.error or (first.message if first else "no verdict")}
+            else:
+                answers[i] = {"key": item["key"], "result": result.to_dict()}
     finally:
         for top in staged:
             shutil.rmtree(top, ignore_errors=True)
