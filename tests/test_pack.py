@@ -73,3 +73,18 @@ def test_commands_that_do_not_grade_never_import_torch():
             "from dl_course.grading import runner, result\n"
             "assert 'torch' not in sys.modules, 'torch imported'\nassert 'textual' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+RAW_LATEX = re.compile(r"\$\$|\\(frac|sqrt|cdot|sum|prod|alpha|beta|mathbf|mathrm|text|left|right|begin)\b|\^\{|_\{")
+
+
+def test_lessons_read_well_in_a_terminal():
+    """Equations are written in Unicode (√, ·, ², …): no raw LaTeX is left for the learner to decode."""
+    pack = load_pack()
+    found = []
+    for chapter in pack.chapters:
+        for lesson in chapter.lessons:
+            for number, line in enumerate(lesson.read_text(encoding="utf-8").splitlines(), 1):
+                if RAW_LATEX.search(line):
+                    found.append(f"{lesson.name}:{number}: {line.strip()}")
+    assert not found, "raw LaTeX in lessons:\n" + "\n".join(found)
