@@ -316,3 +316,23 @@ def test_leaving_while_a_check_runs(workspace: Path, small_pack: Path) -> None:
             assert "failed" in screen_text(app)
 
     asyncio.run(run())
+
+
+def test_watch_checks_on_save(workspace: Path, small_pack: Path) -> None:
+    target = workspace / "chapter09" / "subsequent_mask.py"
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            screen = await open_exercise(pilot, "subsequent_mask")
+            await pilot.press("w")
+            await pilot.pause(0.5)  # the watcher is up
+            assert screen.watching
+            target.write_text(reference_source())
+            await wait_for(pilot, lambda: screen.result is not None and not screen.checking)
+            assert screen.result.passed
+            await pilot.press("w")
+            assert not screen.watching
+
+    asyncio.run(run())

@@ -81,3 +81,28 @@ def test_start_opens_the_tui_and_grades(tmp_path: Path, small_pack: Path) -> Non
 def test_no_arguments_without_a_terminal_prints_help(tmp_path: Path) -> None:
     proc = subprocess.run([EXE], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0 and "Usage" in proc.stdout and "start" in proc.stdout
+
+
+def test_edit_suspends_for_the_editor_then_checks(tmp_path: Path, small_pack: Path) -> None:
+    """`e` hands the terminal to $EDITOR (here a script that writes the reference), then checks."""
+    work = tmp_path / "work"
+    work.mkdir()
+    reference = tmp_path / "reference.py"
+    reference.write_text(reference_source())
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\necho editing \"$1\"\ncp {reference} \"$1\"\nsleep 0.5\n")
+    editor.chmod(0o755)
+    subprocess.run([EXE, "start", "chapter9", "--no-tui"], cwd=work, env={**os.environ, "DL_COURSE_PACK": str(small_pack)},
+                   check=True, capture_output=True)
+    env = {"DL_COURSE_PACK": str(small_pack), "TERM": "xterm-256color", "PATH": os.environ["PATH"],
+           "HOME": str(tmp_path), "EDITOR": str(editor)}
+    term = Terminal([EXE], work, env)
+    try:
+        term.wait_for("subsequent_mask")
+        term.keys("Down", "Enter")
+        term.wait_for("Your file: chapter09/subsequent_mask.py")
+        term.keys("e")
+        term.wait_for("✓ passed")  # back from the editor, checked at once
+        assert (work / "chapter09" / "subsequent_mask.py").read_text() == reference_source()
+    finally:
+        term.close()
