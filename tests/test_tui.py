@@ -336,3 +336,25 @@ def test_watch_checks_on_save(workspace: Path, small_pack: Path) -> None:
             assert not screen.watching
 
     asyncio.run(run())
+
+
+def test_start_a_chapter_from_the_map(tmp_path: Path, small_pack: Path) -> None:
+    """In an empty folder, s on a chapter creates the workspace and its files, as `dl-course start`."""
+    (tmp_path / "chapter09").mkdir()
+    mine = tmp_path / "chapter09" / "subsequent_mask.py"
+    mine.write_text("# already mine\n")
+
+    async def run() -> None:
+        app = CourseApp(service.open_course(str(small_pack), cwd=tmp_path), warm=False, course=str(small_pack),
+                        cwd=tmp_path)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await pilot.press("s")
+            await pilot.pause(0.3)
+            assert app.ctx.workspace is not None and app.ctx.workspace.root == tmp_path
+            assert "Workspace:" in screen_text(app)
+
+    asyncio.run(run())
+    assert (tmp_path / "dl-course.toml").is_file()
+    assert mine.read_text() == "# already mine\n"  # never overwritten
+    assert (tmp_path / "chapter09" / "README.md").is_file()

@@ -76,7 +76,7 @@ def _open_tui(chapter: str | None = None, course: str | None = None) -> None:
     from dl_course import service
     from dl_course.tui import run
 
-    run(service.open_course(course), chapter=chapter)
+    run(service.open_course(course), chapter=chapter, course=course)
 
 
 @app.command()

@@ -6,6 +6,7 @@ of time (`WarmJudge`) so a check after an edit answers at once.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -28,9 +29,10 @@ class CourseApp(App):
     BINDINGS = [("question_mark", "help", "Help")]
 
     def __init__(self, ctx: service.Course, chapter: str | None = None, exercise: str | None = None,
-                 warm: bool = True, device: str = "auto"):
+                 warm: bool = True, device: str = "auto", course: str | None = None, cwd: Path | None = None):
         super().__init__()
         self.ctx = ctx
+        self.course, self.cwd = course, cwd or Path.cwd()
         self.first_chapter, self.first_exercise = chapter, exercise
         self.state = UiState.load(ctx.workspace.state_dir if ctx.workspace else None)
         self.device = device
@@ -76,6 +78,18 @@ class CourseApp(App):
 
     def open_exercise(self, exercise_id: str) -> None:
         self.push_screen(ExerciseScreen(self.ctx.pack.exercise(exercise_id)))
+
+    def start_chapter(self, chapter_id: str) -> service.StartReport:
+        """Scaffold a chapter (creating the workspace here if there is none), as `dl-course start`."""
+        report = service.start(chapter_id, self.course, cwd=self.cwd)
+        if self.ctx.workspace is None:
+            self.ctx = service.open_course(self.course, cwd=self.cwd)
+            reading = self.state.reading
+            self.state = UiState.load(self.ctx.workspace.state_dir if self.ctx.workspace else None)
+            self.state.reading.update(reading)
+            if self._use_warm:
+                self._start_warm()
+        return report
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -78,6 +78,7 @@ class MapScreen(CourseScreen):
     """The first screen: where the learner is in the course."""
 
     BINDINGS = [Binding("escape", "back", "Back", show=False), ("enter", "open", "Open"),
+                ("s", "start", "Start chapter"),
                 ("q", "app.quit", "Quit"), ("t", "app.toggle_theme", "Theme")]
 
     def compose(self) -> ComposeResult:
@@ -97,8 +98,9 @@ class MapScreen(CourseScreen):
         app = self.course_app
         banner = self.query_one("#banner", Static)
         if app.ctx.workspace is None:
-            banner.update(Text("No workspace here yet: you can read every lesson; to do the exercises, run "
-                               "`dl-course start chapter9` in the folder where you want to work.", style="yellow"))
+            banner.update(Text("No workspace here yet: you can read every lesson. To do the exercises, press s on a "
+                               "chapter to start it in this folder (or run `dl-course start chapter9` where you "
+                               "want to work).", style="yellow"))
         else:
             banner.update(Text(f"Workspace: {app.ctx.workspace.root}", style="dim"))
         try:
@@ -127,6 +129,24 @@ class MapScreen(CourseScreen):
         view = self.query_one("#course-map", ListView)
         if view.highlighted_child is not None:
             self._open(view.highlighted_child)
+
+    def action_start(self) -> None:
+        """Write the highlighted chapter's exercise files (and the workspace, if there is none)."""
+        view = self.query_one("#course-map", ListView)
+        item = view.highlighted_child
+        chapter_id = item.chapter["id"] if isinstance(item, ChapterItem) else getattr(item, "chapter_id", None)
+        if chapter_id is None:
+            return
+        try:
+            report = self.course_app.start_chapter(chapter_id)
+        except CourseError as e:
+            self.fail(str(e))
+            return
+        made = [p.name for p, created in report.files if created]
+        where = "Created a workspace in " + str(report.workspace.root) + ". " if report.created_workspace else ""
+        self.notify(where + (f"Wrote {', '.join(made)}." if made else "Every file was already there (kept)."),
+                    title=f"Started {chapter_id}", timeout=8)
+        self.refresh_map()
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
         """Called when the learner presses Enter on (or clicks) a row."""

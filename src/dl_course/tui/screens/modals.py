@@ -64,7 +64,8 @@ HELP = """\
 | `t` | dark / light theme |
 | `q` | quit |
 
-**Course map**: `↑` `↓` to move, `Enter` opens a chapter's lesson or an exercise.
+**Course map**: `↑` `↓` to move, `Enter` opens a chapter's lesson or an exercise, `s` starts the
+chapter (writes its exercise files here; never overwrites yours).
 
 **Lesson**: `↑` `↓` `PgUp` `PgDn` to read, `c` shows or hides the contents, `x` lists the chapter's
 exercises. Your reading position is kept.
