@@ -6,8 +6,6 @@ then look at the new SVGs before committing them.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,17 +17,16 @@ from conftest import make_pack
 
 pytest.importorskip("pytest_textual_snapshot")
 
-# A fixed place, so the workspace path the map shows is the same in every run.
-ROOT = Path(tempfile.gettempdir()) / "dl-course-snapshots"
 SIZES = {"small": (80, 24), "wide": (140, 40)}
 
 
 @pytest.fixture
-def app() -> CourseApp:
-    shutil.rmtree(ROOT, ignore_errors=True)
-    pack = make_pack(ROOT / "pack")
-    work = ROOT / "work"
-    work.mkdir(parents=True)
+def app(tmp_path: Path, monkeypatch) -> CourseApp:
+    # The map names the workspace from the home folder (~/work): the same in every run.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    pack = make_pack(tmp_path / "pack")
+    work = tmp_path / "work"
+    work.mkdir()
     service.start("chapter9", str(pack), cwd=work)
     return CourseApp(service.open_course(str(pack), cwd=work), warm=False)
 

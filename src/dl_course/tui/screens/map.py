@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -102,7 +104,7 @@ class MapScreen(CourseScreen):
                                "chapter to start it in this folder (or run `dl-course start chapter9` where you "
                                "want to work).", style="yellow"))
         else:
-            banner.update(Text(f"Workspace: {app.ctx.workspace.root}", style="dim"))
+            banner.update(Text(f"Workspace: {_short(app.ctx.workspace.root)}", style="dim"))
         try:
             chapters = app.listing()
         except CourseError as e:  # a damaged progress store: say so, keep the map usable
@@ -157,3 +159,11 @@ class MapScreen(CourseScreen):
             self.course_app.open_chapter(item.chapter["id"])
         elif isinstance(item, ExerciseItem):
             self.course_app.open_exercise(item.row["id"])
+
+
+def _short(path: Path) -> str:
+    """The path with the home folder written `~`, as a shell shows it."""
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home().resolve()))
+    except (ValueError, RuntimeError, OSError):
+        return str(path)
