@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dl_course.course.loader import read_lessons
 from dl_course.course.model import Chapter, Exercise, Pack
 from dl_course.errors import CourseError, NotebookError
-from dl_course.workspace import Workspace, create_workspace, find_workspace
+from dl_course.workspace import Workspace, create_workspace, find_workspace, write_new
 
 __all__ = ["TAG_PREFIX", "SKIP_TAG", "NotebookCell", "Assembled", "NotebookReport", "NotebookCheck",
            "build_notebook", "write_notebook", "read_cells", "exercise_cells", "assemble", "plan_check",
@@ -514,12 +515,7 @@ def build_notebook(pack: Pack, chapter: Chapter, notebook_dir: Path, chapter_dir
     """The chapter's notebook (an nbformat v4 node)."""
     nbformat = _nbformat()
     v4 = nbformat.v4
-    lessons = []
-    for lesson in chapter.lessons:
-        try:
-            lessons.append(lesson.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise CourseError(f"{lesson}: cannot be read ({e})") from None
+    lessons = read_lessons(chapter)
     supports = any(pack.exercises[e].support for e in chapter.exercises)
     cells = [v4.new_markdown_cell(
         f"# Chapter {chapter.number}: {chapter.title}\n\n{' '.join(chapter.summary.split())}\n\n"
@@ -578,15 +574,6 @@ class NotebookReport:
         return self.workspace.display(self.path)
 
 
-def _write_new(path: Path, text: str) -> bool:
-    try:
-        with path.open("x", encoding="utf-8") as f:
-            f.write(text)
-    except FileExistsError:
-        return False
-    return True
-
-
 def write_notebook(chapter: str, output: str | None = None, course: str | None = None,
                    cwd: Path | None = None) -> NotebookReport:
     """Write the chapter's notebook into the workspace (created here if there is none).
@@ -620,7 +607,7 @@ def write_notebook(chapter: str, output: str | None = None, course: str | None =
         for name in ex.support:
             chapter_dir.mkdir(parents=True, exist_ok=True)
             target = chapter_dir / name
-            files.append((target, _write_new(target, (ex.dir / name).read_text(encoding="utf-8"))))
+            files.append((target, write_new(target, (ex.dir / name).read_text(encoding="utf-8"))))
     nbformat = _nbformat()
     text = nbformat.writes(nb)
     status = "created"
@@ -631,7 +618,7 @@ def write_notebook(chapter: str, output: str | None = None, course: str | None =
         status = "updated"
     path.parent.mkdir(parents=True, exist_ok=True)
     if status == "created":
-        if not _write_new(path, text):
+        if not write_new(path, text):
             return NotebookReport(path, ws, created_ws, chap.id, "kept", files)
     else:
         tmp = path.with_name(f".{path.name}.dl-course-tmp")

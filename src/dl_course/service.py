@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dl_course.course import Exercise, Hint, Pack, load_pack
+from dl_course.course import Exercise, Hint, Pack, load_pack, read_lessons
 from dl_course.errors import CourseError, WorkspaceError
 from dl_course.progress import Progress
 from dl_course.workspace import Workspace, code_hash, create_workspace, find_workspace
@@ -176,14 +176,7 @@ def reset(ctx: Course, exercise: Exercise) -> tuple[Path, Path | None]:
 
 def lessons(ctx: Course, chapter: str) -> list[str]:
     """The chapter's lesson files, read, in order."""
-    chap = ctx.pack.chapter(chapter)
-    parts = []
-    for lesson in chap.lessons:
-        try:
-            parts.append(lesson.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            raise CourseError(f"{lesson}: cannot be read ({e})") from None
-    return parts
+    return read_lessons(ctx.pack.chapter(chapter))
 
 
 def lesson_text(ctx: Course, chapter: str) -> str:

@@ -30,7 +30,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Workspace", "MARKER", "find_workspace", "create_workspace", "code_hash"]
+__all__ = ["Workspace", "MARKER", "find_workspace", "create_workspace", "code_hash", "write_new"]
 
 MARKER = "dl-course.toml"
 STATE_DIR = ".dl-course"
@@ -72,14 +72,14 @@ class Workspace:
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         readme = folder / "README.md"
-        written.append((readme, _write_new(readme, chapter_readme(pack, chapter))))
+        written.append((readme, write_new(readme, chapter_readme(pack, chapter))))
         for exercise_id in chapter.exercises:
             exercise = pack.exercises[exercise_id]
             path = folder / exercise.file
-            written.append((path, _write_new(path, exercise.starter.read_text(encoding="utf-8"))))
+            written.append((path, write_new(path, exercise.starter.read_text(encoding="utf-8"))))
             for name in exercise.support:
                 support = folder / name
-                written.append((support, _write_new(support, (exercise.dir / name).read_text(encoding="utf-8"))))
+                written.append((support, write_new(support, (exercise.dir / name).read_text(encoding="utf-8"))))
         return written
 
     def started(self, pack: Pack, under: Path | None = None) -> list[Exercise]:
@@ -115,7 +115,7 @@ class Workspace:
         return backup
 
 
-def _write_new(path: Path, text: str) -> bool:
+def write_new(path: Path, text: str) -> bool:
     """Create `path` with `text` unless it exists (atomically: never clobbers a learner's file)."""
     try:
         with path.open("x", encoding="utf-8") as f:
@@ -164,5 +164,5 @@ def create_workspace(root: Path, course: str | None = None) -> Workspace:
     lines = ["# This folder is a dl-course workspace. Your progress lives in .dl-course/.", "format_version = 1"]
     if course:
         lines.append(f"course = {str(Path(course).resolve())!r}".replace("'", '"'))
-    _write_new(marker, "\n".join(lines) + "\n")
+    write_new(marker, "\n".join(lines) + "\n")
     return _read(marker)

@@ -23,7 +23,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["load_pack", "builtin_pack_root", "resolve_pack_root", "FORMAT_VERSION", "PACK_ENV"]
+__all__ = ["load_pack", "read_lessons", "builtin_pack_root", "resolve_pack_root", "FORMAT_VERSION", "PACK_ENV"]
 
 FORMAT_VERSION = 1
 PACK_ENV = "DL_COURSE_PACK"
@@ -244,3 +244,14 @@ def load_pack(root: Path | str | None = None) -> Pack:
             if other is None or other.chapter != exercise.chapter:
                 raise PackError(exercise.manifest, f"{used!r} is not an exercise of {exercise.chapter}", "uses")
     return Pack(root=root, chapters=tuple(chapters), exercises=exercises)
+
+
+def read_lessons(chapter: Chapter) -> list[str]:
+    """The text of each of the chapter's lesson files, in reading order."""
+    texts = []
+    for lesson in chapter.lessons:
+        try:
+            texts.append(lesson.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            raise PackError(lesson, f"cannot be read ({e})") from None
+    return texts
