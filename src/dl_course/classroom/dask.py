@@ -31,8 +31,9 @@ def _client(address: str):
                           "`dask scheduler` and workers with `dask worker ADDRESS`") from None
 
 
-def dask_answers(tasks: list[dict[str, Any]], address: str) -> Iterator[list[dict[str, Any]]]:
-    """Submit every batch to the cluster; yield each batch's answers as it finishes."""
+def dask_answers(tasks: list[dict[str, Any]], address: str) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    """Submit every batch to the cluster; yield each batch's answers as it finishes (and 0: no
+    progress is reported while a batch runs on the cluster)."""
     from distributed import as_completed
 
     from dl_course.classroom.tasks import grade_batch
@@ -46,7 +47,7 @@ def dask_answers(tasks: list[dict[str, Any]], address: str) -> Iterator[list[dic
         for future in pending:
             task = futures.pop(future)
             try:
-                yield future.result()
+                yield future.result(), 0
                 continue
             except Exception as e:  # noqa: BLE001 - a lost worker, a crash: try smaller pieces
                 error = f"{type(e).__name__}: {e}"
@@ -58,7 +59,7 @@ def dask_answers(tasks: list[dict[str, Any]], address: str) -> Iterator[list[dic
                     pending.add(retry)
             else:
                 yield [{"key": item["key"], "infra": f"the Dask cluster could not grade it ({error})"}
-                       for item in task["items"]]
+                       for item in task["items"]], 0
     finally:
         for future in list(futures):
             future.cancel()

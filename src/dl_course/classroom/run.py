@@ -169,8 +169,12 @@ def batches(plan: Plan, workers: int, batch_size: int | None = None) -> list[dic
 
 def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_size: int | None = None,
             on_start: Callable[[int], None] | None = None,
-            on_batch: Callable[[list[dict[str, Any]]], None] | None = None) -> RunReport:
-    """Grade the plan's items; record each verdict as its batch comes back."""
+            on_batch: Callable[[list[dict[str, Any]], int], None] | None = None,
+            on_finished: Callable[[int], None] | None = None) -> RunReport:
+    """Grade the plan's items; record each verdict as its batch comes back.
+
+    `on_batch(answers, told)` follows each batch (`told` of them were already announced one by one
+    through `on_finished`, which only the local pool calls)."""
     report = RunReport(plan, workers=workers, scheduler=scheduler)
     tasks = batches(plan, workers, batch_size)
     if on_start is not None:
@@ -185,10 +189,10 @@ def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_si
     else:
         from dl_course.classroom.pool import local_answers
 
-        stream = local_answers(tasks, workers)
+        stream = local_answers(tasks, workers, on_finished)
     seen: set[tuple[str, ...]] = set()
     try:
-        for answers in stream:
+        for answers, told in stream:
             for answer in answers:
                 key = tuple(answer["key"])
                 seen.add(key)
@@ -198,7 +202,7 @@ def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_si
                 else:
                     report.not_graded.append((key, answer.get("infra", "not graded")))
             if on_batch is not None:
-                on_batch(answers)
+                on_batch(answers, told)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

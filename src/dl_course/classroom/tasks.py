@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["grade_batch", "staging_root"]
 
@@ -87,14 +87,14 @@ def _not_a_fair_verdict(result) -> bool:
     return bool(result.error and not result.checks) or any(c.status == "error" for c in result.checks)
 
 
-def _grade_fairly(grade, pack, subs: list, device: str, seed: int) -> list:
+def _grade_fairly(grade, pack, subs: list, device: str, seed: int, on_progress=None) -> list:
     """`grade` the batch in one judge; grade again, in a fresh judge, whatever got no fair verdict.
 
     A submission that brings down the judge or its learner zygote (say, by killing its own
     process group) leaves the submissions after it without a fair verdict. Those are graded
     again together; when that makes no progress, one at a time, each in a judge of its own.
     """
-    results = grade(pack, subs, device=device, seed=seed)
+    results = grade(pack, subs, device=device, seed=seed, on_progress=on_progress)
     if len(subs) == 1:
         return results
     unfair = [n for n, r in enumerate(results) if _not_a_fair_verdict(r)]
@@ -110,8 +110,10 @@ def _grade_fairly(grade, pack, subs: list, device: str, seed: int) -> list:
     return results
 
 
-def grade_batch(task: dict[str, Any]) -> list[dict[str, Any]]:
-    """Grade one batch; see the module's docstring for the shapes in and out."""
+def grade_batch(task: dict[str, Any], on_progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """Grade one batch; see the module's docstring for the shapes in and out.
+
+    `on_progress` gets the judge's progress lines (`EXERCISE: check title`), for a live display."""
     from dl_course.classroom.gradebook import exercise_version
     from dl_course.course import load_pack
     from dl_course.errors import CourseError
@@ -161,7 +163,7 @@ def grade_batch(task: dict[str, Any]) -> list[dict[str, Any]]:
             subs.append(Submission(ex, folder / ex.file, item["display"],
                                    hidden=(str(area), *task.get("hide", ()))))
         seed = int(task["seed"])
-        results = _grade_fairly(grade, pack, subs, device, seed) if subs else []
+        results = _grade_fairly(grade, pack, subs, device, seed, on_progress) if subs else []
         for (i, item), result in zip(todo, results):
             if _not_a_fair_verdict(result):
                 # Even alone, in a judge of its own, it got no verdict (a judge killed from outside,

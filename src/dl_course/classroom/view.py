@@ -46,15 +46,18 @@ def grade_with_progress(console: Console, plan: Plan, workers: int, scheduler: s
     def on_start(total: int) -> None:
         state["task"] = progress.add_task(where, total=max(total, 1) if total else 0)
 
-    def on_batch(answers: list[dict[str, Any]]) -> None:
-        progress.advance(state["task"], len(answers))
+    def on_finished(n: int) -> None:
+        progress.advance(state["task"], n)
+
+    def on_batch(answers: list[dict[str, Any]], told: int) -> None:
+        progress.advance(state["task"], len(answers) - told)
         if not console.is_terminal:
             done = int(progress.tasks[0].completed)
             console.print(f"  graded {done}/{len(plan.items)}")
 
     with progress:
         return execute(plan, workers=workers, scheduler=scheduler, batch_size=batch_size, on_start=on_start,
-                       on_batch=on_batch)
+                       on_batch=on_batch, on_finished=on_finished)
 
 
 def print_summary(console: Console, report: RunReport, misconceptions: dict[str, Any], out) -> None:
