@@ -221,8 +221,10 @@ def test_a_rerun_grades_only_what_changed(graded):
     before = verdicts(root / "grades")
     assert len(before) == 16
     write(subs / "ben" / "subsequent_mask.py", GOOD)  # ben fixes one file
-    proc = cli("grade", str(subs), "--out", str(root / "grades"), "--workers", "2", timeout=600)
+    proc = cli("grade", str(subs), "--out", str(root / "grades"), "--workers", "2", "-e", "subsequent_mask,quick_mask",
+               timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "exercises: subsequent_mask, quick_mask" in proc.stdout
     assert "to grade now: 1   already in the gradebook: 15" in proc.stdout
     after = verdicts(root / "grades")
     assert len(after) == 17 and set(before) <= set(after)

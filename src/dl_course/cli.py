@@ -376,8 +376,8 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
                     help="A folder with one entry per student: a folder of their files (a workspace, e.g. "
                          "ana/chapter09/subsequent_mask.py, or flat, e.g. ben/subsequent_mask.py) or a .zip of one.")],
                 exercise: Annotated[Optional[List[str]], typer.Option(
-                    "--exercise", "-e", metavar="ID", help="Grade this exercise (repeat for more); default: every "
-                                                           "exercise some student handed in a file for.")] = None,
+                    "--exercise", "-e", metavar="ID", help="Grade this exercise (repeat, or separate ids with commas); "
+                                                           "default: every exercise some student handed in a file for.")] = None,
                 workers: Annotated[Optional[int], typer.Option(
                     min=1, help="Judges grading at once on this machine (default: the CPU count, at most 8).")] = None,
                 out: Annotated[Path, typer.Option(

@@ -71,6 +71,7 @@ def prepare(pack: Pack, submissions: Path, out: Path, course: str | None = None,
             exercise_ids: list[str] | None = None, device: str = "cpu", seed: int | None = None,
             regrade: bool = False) -> Plan:
     submissions, out = Path(submissions).resolve(), Path(out).resolve()
+    exercise_ids = [part.strip() for e in exercise_ids or () for part in e.split(",") if part.strip()]
     chosen = [pack.exercise(e) for e in exercise_ids] if exercise_ids else list(pack.exercises.values())
     needed = {e.id: e for e in chosen}
     for ex in chosen:  # a student's files of the exercises an exercise imports are graded with it
