@@ -357,7 +357,8 @@ def author_validate(exercises: Annotated[Optional[List[str]], typer.Argument(
 
     console = _console()
     table = Table(show_edge=False, pad_edge=False)
-    for col in ("exercise", "reference", "starter", "known mistakes", "stable", "verdict"):
+    table.add_column("exercise", no_wrap=True, min_width=max((len(v.exercise) for v in verdicts), default=8))
+    for col in ("reference", "starter", "known mistakes", "stable", "verdict"):
         table.add_column(col)
     for v in verdicts:
         diagnosed = sum(1 for m, d in v.mistakes if f"diagnosed {m}" in d)
