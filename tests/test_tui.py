@@ -61,9 +61,20 @@ async def open_exercise(pilot, exercise_id: str) -> ExerciseScreen:
 
 
 async def check(pilot) -> None:
+    """Press c and wait until the new verdict is on screen (not merely received)."""
+    from dl_course.tui.widgets import ResultView
+
     screen = pilot.app.screen
+    before = screen.result
     await pilot.press("c")
-    await wait_for(pilot, lambda: not screen.checking and screen.result is not None)
+
+    def shown() -> bool:
+        if screen.checking or screen.result is None or screen.result is before:
+            return False
+        return any(view.result is screen.result and view.children for view in screen.query(ResultView))
+
+    await wait_for(pilot, shown)
+    await pilot.pause()
 
 
 def test_learner_path(workspace: Path, small_pack: Path) -> None:
