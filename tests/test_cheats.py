@@ -16,6 +16,14 @@ from conftest import Cli, by_id, make_pack, reference_source
 WRONG = "torch.zeros(1, size, size, dtype=torch.bool, device=device)"
 
 CHEATS = {
+    # First on purpose: it signals its whole process group (through ctypes, past the audit hook);
+    # every exercise graded after it must still get its own verdict.
+    "ctypes_kill_group": """
+        import ctypes, torch
+        ctypes.CDLL(None).kill(0, 9)
+        def subsequent_mask(size, device=None):
+            return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
+    """,
     "patch_allclose": f"""
         import torch
         torch.allclose = lambda *a, **k: True
@@ -197,3 +205,11 @@ def _first_failure(result: dict) -> dict:
     assert failing, result
     assert failing[0]["status"] == "failed", failing[0]["message"]
     return failing[0]
+
+
+def test_signalling_its_own_group_sinks_only_itself(graded):
+    _, results, _ = graded
+    assert not results["ctypes_kill_group"]["passed"]
+    assert "killed" in (results["ctypes_kill_group"]["checks"][0]["message"] or "")
+    # Graded after it in the same judge: still a fair verdict, not "the grader failed".
+    assert results["loud"]["passed"], results["loud"]

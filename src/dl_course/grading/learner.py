@@ -56,16 +56,28 @@ def zygote_main(control_fd: int) -> None:
         session_fd, output_fd = fds
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            # Its own process group: code that signals "its whole group" (kill(0, …) through
+            # ctypes, past the audit hook) reaches only itself and what it forked, never the
+            # zygote; and the group is what is killed when the session ends.
+            os.setpgid(0, 0)
             control.close()
             code = 70
             try:
                 code = _session(config, socket.socket(fileno=session_fd), output_fd)
             finally:
                 os._exit(code)
+        try:
+            os.setpgid(pid, pid)  # also here, so the group exists before either side goes on
+        except OSError:
+            pass  # the child got there first (or is already gone)
         os.close(session_fd)
         os.close(output_fd)
         _send_json(control, {"event": "started", "pid": pid})
         _, status = os.waitpid(pid, 0)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # whatever the session forked dies with it
+        except OSError:
+            pass
         if os.WIFSIGNALED(status):
             _send_json(control, {"event": "exited", "signal": os.WTERMSIG(status), "status": None})
         else:

@@ -174,9 +174,12 @@ class Session:
 
     def _kill(self) -> None:
         try:
-            os.kill(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            os.killpg(self.pid, signal.SIGKILL)  # the session and anything it forked (its own group)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         self._wait_exit()
 
     def _wait_exit(self) -> dict[str, Any]:
