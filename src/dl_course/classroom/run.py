@@ -165,7 +165,11 @@ def batches(plan: Plan, workers: int, batch_size: int | None = None) -> list[dic
         batch_size = math.ceil(n / (workers * per_worker))
     run = uuid.uuid4().hex[:12]
     hide = [str(plan.submissions), str(plan.gradebook.folder)]
-    return [{"course": plan.course, "device": plan.device, "seed": plan.seed, "run": run, "hide": hide, "items": plan.items[i:i + batch_size]} for i in range(0, n, max(1, batch_size))]
+    # Torch threads per process: the cores shared among the local judges (each judge has a learner
+    # process beside it).
+    threads = max(1, (os.cpu_count() or 1) // (2 * workers)) if workers else 1
+    return [{"course": plan.course, "device": plan.device, "seed": plan.seed, "run": run, "hide": hide,
+             "threads": threads, "items": plan.items[i:i + batch_size]} for i in range(0, n, max(1, batch_size))]
 
 
 def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_size: int | None = None,
@@ -178,6 +182,9 @@ def execute(plan: Plan, workers: int = 1, scheduler: str | None = None, batch_si
     through `on_finished`, which only the local pool calls)."""
     report = RunReport(plan, workers=workers, scheduler=scheduler)
     tasks = batches(plan, workers, batch_size)
+    if scheduler:  # a Dask worker runs several batches at once on cores we cannot see from here
+        for task in tasks:
+            task["threads"] = 1
     if on_start is not None:
         on_start(len(plan.items))
     started = time.monotonic()

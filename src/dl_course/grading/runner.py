@@ -103,9 +103,12 @@ class Judge:
     processes, so nothing leaks from one check to the next. `WarmJudge` keeps one ready.
     """
 
-    def __init__(self, python: str | None = None):
+    def __init__(self, python: str | None = None, threads: int | None = None):
         self._cwd = tempfile.TemporaryDirectory(prefix="dl-course-")
-        env = safe_env({"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+        extra = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+        if threads:  # e.g. 1 when several judges share the cores (a class): no oversubscription
+            extra.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+        env = safe_env(extra)
         self.proc = subprocess.Popen([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=self._cwd.name, env=env)
@@ -230,13 +233,14 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
           author: bool = False, python: str | None = None,
           on_progress: Callable[[str], None] | None = None,
           on_metric: Callable[[dict], None] | None = None,
-          judge: Judge | None = None) -> list[ExerciseResult]:
+          judge: Judge | None = None, threads: int | None = None) -> list[ExerciseResult]:
     """Grade submissions in one judge process; one result per submission, in order.
 
     `on_progress` receives a short line each time the judge starts a check or reports on a long
     one (training), for a live display; `on_metric` receives the structured form of training
     reports (a dict with `text`, `step`, `steps`, `loss`…). `judge` is a judge started ahead of
-    time (see `WarmJudge`); without one, a new judge is started.
+    time (see `WarmJudge`); without one, a new judge is started, with `threads` torch threads
+    per process when given (its own judge and learner processes).
     """
     subs = list(submissions)
     if not subs:
@@ -263,7 +267,7 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         if on_progress is not None and isinstance(event, str):
             on_progress(event)
 
-    judge = judge or Judge(python)
+    judge = judge or Judge(python, threads)
     judge.on_progress = progress
     try:
         raw, stderr, status = judge.run(job, budget)
