@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from textual.app import ComposeResult
@@ -26,16 +27,17 @@ class LossPlot(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("training loss", classes="loss-label")
-        yield Sparkline([], summary_function=max)
+        yield Sparkline([], summary_function=lambda xs: sum(xs) / len(xs))
 
     def add(self, event: dict[str, Any]) -> None:
         chunk = event.get("losses") or ([event["loss"]] if "loss" in event else [])
         self.losses += [float(x) for x in chunk if isinstance(x, (int, float))]
         if not self.losses:
             return
-        self.query_one(Sparkline).data = list(self.losses)
+        # On a log scale: the first steps would otherwise flatten everything after them.
+        self.query_one(Sparkline).data = [math.log10(max(x, 1e-12)) for x in self.losses]
         step, steps = event.get("step"), event.get("steps")
         where = f"step {step}/{steps}  ·  " if step is not None and steps else ""
         self.query_one(".loss-label", Label).update(
-            f"training loss  ·  {where}first {self.losses[0]:.4f}  ·  now {self.losses[-1]:.4f}  ·  "
+            f"training loss (log scale)  ·  {where}first {self.losses[0]:.4f}  ·  now {self.losses[-1]:.4f}  ·  "
             f"lowest {min(self.losses):.4f}")
