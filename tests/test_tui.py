@@ -369,3 +369,17 @@ def test_start_a_chapter_from_the_map(tmp_path: Path, small_pack: Path) -> None:
     assert (tmp_path / "dl-course.toml").is_file()
     assert mine.read_text() == "# already mine\n"  # never overwritten
     assert (tmp_path / "chapter09" / "README.md").is_file()
+
+
+def test_the_mouse_opens_an_exercise(workspace: Path, small_pack: Path) -> None:
+    async def run() -> None:
+        from dl_course.tui.screens.map import ExerciseItem
+
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.pause()
+            await pilot.click(ExerciseItem)
+            await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
+            assert app.screen.exercise.id == "subsequent_mask"
+
+    asyncio.run(run())
