@@ -7,7 +7,6 @@ using a pack with clones of `subsequent_mask` under the cheat's name.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 

@@ -15,7 +15,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import textwrap
 import time
 import zipfile
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILTIN, EXE, Cli, make_pack, reference_source
+from conftest import EXE, Cli, make_pack, reference_source
 
 MISTAKES = {
     "upper_triangular": "torch.ones(size, size, dtype=torch.bool, device=device).triu().unsqueeze(0)",

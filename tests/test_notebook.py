@@ -4,7 +4,6 @@ every bad-input error, and the `%check` magic in a real kernel (nbclient)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
-from conftest import BUILTIN, Cli, by_id, make_pack, reference_source
+from conftest import Cli, by_id, make_pack, reference_source
 
 v4 = nbformat.v4
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dl_course.course import Exercise, Pack, load_pack
 from dl_course.course.loader import read_toml
-from dl_course.errors import CourseError, PackError
+from dl_course.errors import CourseError
 
 __all__ = ["validate", "new_exercise", "ExerciseVerdict"]
 
@@ -66,7 +66,6 @@ def _signature(result) -> tuple:
 
 def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds: tuple[int, int] = (1, 2)
              ) -> list[ExerciseVerdict]:
-    from dl_course.grading.mistakes import registered
     from dl_course.grading.runner import Submission, grade
 
     verdicts = {ex.id: ExerciseVerdict(ex.id, _static_problems(ex)) for ex in exercises}

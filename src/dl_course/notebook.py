@@ -38,7 +38,7 @@ from typing import Any, Callable
 from dl_course.course.loader import read_lessons
 from dl_course.course.model import Chapter, Exercise, Pack
 from dl_course.errors import CourseError, NotebookError
-from dl_course.workspace import Workspace, create_workspace, find_workspace, write_new
+from dl_course.workspace import Workspace, create_workspace, write_new
 
 __all__ = ["TAG_PREFIX", "SKIP_TAG", "NotebookCell", "Assembled", "NotebookReport", "NotebookCheck",
            "build_notebook", "write_notebook", "read_cells", "exercise_cells", "assemble", "plan_check",

@@ -7,14 +7,12 @@ and short transactions. A damaged file gets a clear error, never a traceback.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from dl_course.errors import WorkspaceError
+from dl_course.store import connect
 
 __all__ = ["Progress", "Attempt"]
 
@@ -65,28 +63,11 @@ class Progress:
     def __init__(self, path: Path):
         self.path = path
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except sqlite3.Error as e:
-            raise WorkspaceError(f"cannot open the progress database {self.path}: {e}") from None
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)
-            yield conn
-        except sqlite3.DatabaseError as e:
-            if isinstance(e, sqlite3.OperationalError) and "locked" in str(e):
-                raise WorkspaceError(f"the progress database {self.path} stayed locked by another dl-course; "
-                                     "try again") from None
-            raise WorkspaceError(
-                f"the progress database {self.path} is damaged ({e}). Your exercise files are safe; "
-                f"move the database aside (e.g. mv {self.path} {self.path}.broken) and your next check starts "
-                "a new history") from None
-        finally:
-            conn.close()
+    def _db(self):
+        return connect(self.path, _SCHEMA, "the progress database",
+                       damaged=f"Your exercise files are safe; move the database aside (e.g. mv {self.path} "
+                               f"{self.path}.broken) and your next check starts a new history",
+                       full="free some space and check again; your earlier attempts are kept")
 
     def record(self, result: Any, code_hash: str) -> None:
         """Store one graded attempt (an ExerciseResult)."""

@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from dl_course import __version__
 from dl_course.course.model import Exercise, Pack
-from dl_course.errors import WorkspaceError
+from dl_course.store import connect
 from dl_course.grading.result import ExerciseResult
 
 __all__ = ["Gradebook", "RosterEntry", "exercise_version", "code_digest", "FILENAME"]
@@ -119,30 +117,11 @@ class Gradebook:
         self.folder = Path(folder)
         self.path = self.folder / FILENAME
 
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        except (OSError, sqlite3.Error) as e:
-            raise WorkspaceError(f"cannot open the gradebook {self.path}: {e}") from None
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(_SCHEMA)
-            yield conn
-        except sqlite3.DatabaseError as e:
-            if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
-                raise WorkspaceError(f"the gradebook {self.path} stayed locked by another dl-course; "
-                                     "try again") from None
-            if isinstance(e, sqlite3.OperationalError) and "disk" in str(e).lower():
-                raise WorkspaceError(f"the gradebook {self.path} could not be written ({e}); every verdict "
-                                     "recorded before this one is kept: free some space and run the same "
-                                     "command again to resume") from None
-            raise WorkspaceError(f"the gradebook {self.path} is damaged ({e}); move it aside (e.g. mv {self.path} "
-                                 f"{self.path}.broken) and grade again") from None
-        finally:
-            conn.close()
+    def _db(self):
+        return connect(self.path, _SCHEMA, "the gradebook",
+                       damaged=f"Move it aside (e.g. mv {self.path} {self.path}.broken) and grade again",
+                       full="every verdict recorded before this one is kept: free some space and run the same "
+                            "command again to resume")
 
     # -- settings kept with the gradebook ---------------------------------------------------
     def meta(self, key: str, default: str | None = None) -> str | None:

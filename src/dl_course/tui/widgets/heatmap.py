@@ -13,7 +13,6 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widget import Widget
 from textual.widgets import Label, Static
 
 __all__ = ["Heatmap", "FigurePair", "colour_for"]
