@@ -68,6 +68,29 @@ def test_gradient_check_catches_a_detach():
         grade_for(detached).compare(probe, GRID, grads=True)
 
 
+
+def test_gradients_reach_tensors_inside_a_tuple_argument():
+    """An LSTM cell takes its state as a tuple (h, c): the gradient of each is compared too."""
+    def step(x, state):
+        h, c = state
+        return attend(x) * h + c
+
+    def detached_state(x, state):
+        return step(x, tuple(s.detach() for s in state))
+
+    def tuple_probe(t, c):
+        shape = (c.n, c.L, 3)
+        return t.call("attend", c.randn(*shape), (c.randn(*shape), c.randn(*shape)), grads=c.seed,
+                      names=("x", "state"))
+
+    def grade(fn):
+        return Grade(LocalTarget({"attend": fn}, "learner"), LocalTarget({"attend": step}, "the reference"), [],
+                     dict(DEFAULT_TOLERANCE), seed=3)
+
+    grade(step).compare(tuple_probe, GRID, grads=True)
+    with pytest.raises(CheckFailed, match="gradient of the input 'state'"):
+        grade(detached_state).compare(tuple_probe, GRID, grads=True)
+
 def test_portable_catches_tensors_created_on_the_default_device():
     def on_default_device(x):
         size = x.shape[1]

@@ -269,7 +269,7 @@ class Executor:
             total = sum((t * u).sum() for t, u in zip(live, ups))
             total.backward()
         grads = {
-            "inputs": [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args],
+            "inputs": [_grad_of(a) for a in args],
             "kwargs": {k: v.grad for k, v in kwargs.items() if isinstance(v, torch.Tensor) and v.requires_grad},
             "params": {n: p.grad for n, p in module.named_parameters()} if module is not None else {},
             "connected": bool(live),
@@ -284,9 +284,21 @@ def _only_at(t: torch.Tensor, dim: int, index: int) -> torch.Tensor:
 
 
 def _leaf(value: Any) -> Any:
+    """A fresh leaf that requires grad for each floating tensor, also inside a tuple such as LSTM's (h, c)."""
     if isinstance(value, torch.Tensor) and value.is_floating_point() and value.device.type != "meta":
         return value.detach().clone().requires_grad_(True)
+    if type(value) is tuple:
+        return tuple(_leaf(v) for v in value)
     return value
+
+
+def _grad_of(value: Any) -> Any:
+    """The gradient of an argument made by `_leaf`: a tensor, a tuple of them (None where there is none), or None."""
+    if isinstance(value, torch.Tensor):
+        return value.grad if value.requires_grad else None
+    if type(value) is tuple and any(isinstance(v, torch.Tensor) and v.requires_grad for v in value):
+        return tuple(_grad_of(v) for v in value)
+    return None
 
 
 def _tensors(tree: Any) -> list[torch.Tensor]:
