@@ -100,3 +100,25 @@ def test_portable_catches_tensors_created_on_the_default_device():
     grade_for(attend).portable(probe, GRID)
     with pytest.raises(CheckFailed, match="another device"):
         grade_for(on_default_device).portable(probe, GRID)
+
+
+def test_a_forbidden_function_is_seen_by_any_route():
+    """Forbidding torch.gru_cell also catches the aten op reached directly, and leaves other ops alone."""
+    import torch
+
+    from dl_course.grading.sandbox import ApiWatch
+
+    watch = ApiWatch(["torch.gru_cell"], lambda filename: True)
+    x, h = torch.randn(2, 3), torch.randn(2, 4)
+    w_ih, w_hh, b = torch.randn(12, 3), torch.randn(12, 4), torch.randn(12)
+    watch.start()
+    try:
+        (x @ w_ih.T).tanh()  # ordinary ops: nothing recorded
+        assert watch.seen == {}
+        torch.ops.aten.gru_cell.default(x, h, w_ih, w_hh, b, b)
+        assert "torch.ops.aten.gru_cell" in watch.seen
+        watch.seen.clear()
+        torch.ops.aten.gru_cell(x, h, w_ih, w_hh, b, b)
+        assert watch.seen
+    finally:
+        watch.mode.__exit__(None, None, None)

@@ -109,6 +109,9 @@ class ApiWatch:
                 if obj is not None:
                     functions.add(resolve_name(obj) or name)
         self.functions = functions
+        # Any route to a forbidden function: `torch.gru_cell` forbidden also forbids the aten op
+        # of that name, however it is reached (`torch.ops.aten.gru_cell`, `.default`, …).
+        self.aten = {name.rsplit(".", 1)[-1] for name in functions if not name.startswith(("aten.", "torch.ops."))}
         watch = self
 
         class Mode(TorchFunctionMode):
@@ -117,6 +120,10 @@ class ApiWatch:
                     name = resolve_name(func)
                     if name in watch.functions:
                         watch.record(name)
+                    else:
+                        op = _aten_name(func)
+                        if op in watch.aten:
+                            watch.record(f"torch.ops.aten.{op}")
                 return func(*args, **(kwargs or {}))
 
         self.mode = Mode()
@@ -140,6 +147,16 @@ class ApiWatch:
 
     def start(self) -> None:
         self.mode.__enter__()
+
+
+def _aten_name(func: Any) -> str | None:
+    """`gru_cell` for `torch.ops.aten.gru_cell` and its overloads; None for anything else."""
+    qualified = getattr(func, "_qualified_op_name", None)  # an OpOverloadPacket
+    if qualified is None:
+        qualified = getattr(getattr(func, "_schema", None), "name", None)  # an OpOverload
+    if isinstance(qualified, str) and qualified.startswith("aten::"):
+        return qualified[len("aten::"):]
+    return None
 
 
 def _resolve(dotted: str) -> Any:
