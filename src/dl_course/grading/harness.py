@@ -199,7 +199,8 @@ class Grade:
             figure: which output to picture for the learner (values comparisons only): `True` for an
                 output that is one tensor, an index or key into a tuple or dict output (`1` for the
                 weights of `(context, weights)`), or a tuple of them for nested outputs. One figure is
-                kept: the smallest failing case, or when all pass the largest float32 case on the CPU.
+                kept: the largest failing case that gave an answer (the message still names the smallest),
+                or when all pass the largest float32 case on the CPU.
             figure_title: what the figure shows, for the learner (e.g. "attention weights (batch 0)").
         """
         cases = self.cases(grid, dtypes, devices)

@@ -212,12 +212,12 @@ class JudgePlugin:
 
     def _progress(self, exercise: str, message: str | dict[str, Any]) -> None:
         """A report from the `grade` fixture: text gets the exercise's name in front; a training dict
-        also gets it as "exercise". The dict goes out only to a CLI that reads dicts (see below)."""
+        also gets it as "exercise" (the runner splits it into on_progress(text) and on_metric(dict))."""
         if not isinstance(message, dict):
             self.emit(f"{exercise}: {message}")
             return
         event = {**message, "exercise": exercise, "text": f"{exercise}: {message.get('text', '')}"}
-        self.emit(event)  # the runner splits it into on_progress(text) and on_metric(event)
+        self.emit(event)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

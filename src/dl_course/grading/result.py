@@ -18,7 +18,7 @@ Plain dataclasses: no torch, no pytest. Schema (version 1), per exercise:
     file         str | null    the learner's file, relative to the workspace
     figures      [{check, title, case, kind, shape, expected, got, truncated}]
                  at most one per check that asked for one (values checks of some suites): a
-                 small picture of one output on one case, for a heatmap. `case` is the smallest
+                 small picture of one output on one case, for a heatmap. `case` is the largest
                  failing case, or when the check passed its largest float32 case on the CPU.
                  `expected` (the reference) and `got` (the learner; null when missing, failed or
                  shaped differently) are lists of rows of numbers rounded to 4 decimals, null
