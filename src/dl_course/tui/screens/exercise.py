@@ -92,6 +92,15 @@ class ExerciseScreen(CourseScreen):
         box.remove_children()
         box.mount(view)
 
+    def _have_file(self) -> bool:
+        """Whether the learner's file exists; if not, say how to get it."""
+        app = self.course_app
+        if app.ctx.workspace is not None and self.path.exists():
+            return True
+        self.fail(f"{self.exercise.file} does not exist yet: run `dl-course start "
+                  f"{app.ctx.pack.chapter_of(self.exercise).id}` (or press s on the map)")
+        return False
+
     def set_status(self, text: str) -> None:
         if self.is_attached:  # the learner may have left this screen while a check ran
             self.query_one("#status", Label).update(text)
@@ -99,12 +108,7 @@ class ExerciseScreen(CourseScreen):
     # -- check ------------------------------------------------------------------------------
     def action_check(self) -> None:
         """Grade the learner's file in a worker; the UI stays live and shows what runs."""
-        if self.course_app.ctx.workspace is None:
-            self.fail("no workspace: run `dl-course start` first")
-            return
-        if not self.path.exists():
-            self.fail(f"{self.path.name} does not exist yet: run `dl-course start "
-                      f"{self.course_app.ctx.pack.chapter_of(self.exercise).id}`")
+        if not self._have_file():
             return
         if self.checking:
             self.notify("A check is already running.")
@@ -223,8 +227,7 @@ class ExerciseScreen(CourseScreen):
     # -- editing and watching ----------------------------------------------------------------
     def action_edit(self) -> None:
         """Open the file in $VISUAL/$EDITOR; the app suspends and comes back, then checks."""
-        if self.course_app.ctx.workspace is None or not self.path.exists():
-            self.fail("no file to edit yet: run `dl-course start` first")
+        if not self._have_file():
             return
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
@@ -241,8 +244,7 @@ class ExerciseScreen(CourseScreen):
             self.action_check()
 
     def action_watch(self) -> None:
-        if self.course_app.ctx.workspace is None or not self.path.exists():
-            self.fail("no file to watch yet: run `dl-course start` first")
+        if not self._have_file():
             return
         self.watching = not self.watching
         if self.watching:
