@@ -23,6 +23,14 @@ CHEATS = {
         def subsequent_mask(size, device=None):
             return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
     """,
+    # It kills the process that forks the learner processes (its parent, through ctypes).
+    "ctypes_kill_zygote": f"""
+        import ctypes, torch
+        libc = ctypes.CDLL(None)
+        libc.kill(libc.getppid(), 9)
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
     "patch_allclose": f"""
         import torch
         torch.allclose = lambda *a, **k: True
@@ -212,3 +220,12 @@ def test_signalling_its_own_group_sinks_only_itself(graded):
     assert "killed" in (results["ctypes_kill_group"]["checks"][0]["message"] or "")
     # Graded after it in the same judge: still a fair verdict, not "the grader failed".
     assert results["loud"]["passed"], results["loud"]
+
+
+def test_killing_the_forking_process_sinks_only_itself(graded):
+    _, results, _ = graded
+    assert not results["ctypes_kill_zygote"]["passed"]
+    # Every exercise graded after it gets a fair verdict from a fresh zygote, none "the grader failed".
+    assert results["loud"]["passed"], results["loud"]
+    errors = [name for name, r in results.items() for c in r["checks"] if c["status"] == "error"]
+    assert errors == []

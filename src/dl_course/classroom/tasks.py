@@ -92,8 +92,9 @@ def _not_a_fair_verdict(result) -> bool:
 def _grade_fairly(grade, pack, subs: list, device: str, seed: int, on_progress=None) -> list:
     """`grade` the batch in one judge; grade again, in a fresh judge, whatever got no fair verdict.
 
-    A submission that brings down the judge or its learner zygote (say, by killing its own
-    process group) leaves the submissions after it without a fair verdict. Those are graded
+    The judge itself survives what a submission does to its own process group or to the zygote
+    (it starts a fresh one), but a judge that dies (killed from outside, out of memory) leaves
+    the submissions after it without a fair verdict. Those are graded
     again together; when that makes no progress, one at a time, each in a judge of its own.
     """
     results = grade(pack, subs, device=device, seed=seed, on_progress=on_progress)

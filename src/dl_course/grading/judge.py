@@ -37,7 +37,7 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest and everything else print nowhere; only the verdict goes out
     results: list[dict[str, Any]]
-    zygote = None
+    zygote = plugin = None
     job: dict[str, Any] = {}
     try:
         # Warm up before the job arrives: a judge started ahead of time (the TUI, --watch) is
@@ -91,8 +91,10 @@ def main() -> int:
     out.write(json.dumps({"version": 1, "results": results}))
     out.flush()
     out.close()
-    if zygote is not None:
-        zygote.close()
+    # The plugin may have replaced a zygote that a submission killed: close the one in use.
+    current = getattr(plugin, "zygote", zygote)
+    if current is not None:
+        current.close()
     return 0
 
 

@@ -134,6 +134,11 @@ class JudgePlugin:
             "allow_dirs": job.get("allow_dirs", []),
             "memory_bytes": self.job.get("memory_bytes"),
         }
+        if not self.zygote.alive:
+            # An earlier submission took the zygote down (e.g. killed it through ctypes): a fresh
+            # one, so this exercise and those after it still get a fair verdict.
+            self.zygote.close()
+            self.zygote = Zygote()
         session = self.zygote.open(config, job["time_limit_s"])
         run.learner = RemoteTarget(session)
         reference = self._module(job["solution"], "reference", job["id"])

@@ -128,6 +128,10 @@ class Zygote:
         output.start()
         return Session(self, mine, event["pid"], output, time_limit)
 
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
     def close(self) -> None:
         # The zygote holds no state worth a graceful exit: stop it at once.
         self.control.close()
