@@ -65,7 +65,9 @@ def compare(expected: Any, got: Any, level: str, tolerances: dict[str, Tolerance
         if depth >= 3 and expected.device != got.device:
             return (f"{path}: expected the tensor on device '{expected.device}' (where the inputs are), "
                     f"got '{got.device}'")
-        if depth >= 4 and expected.values is not None and got.values is not None:
+        if depth >= 4 and expected.values is not None:
+            if got.values is None:  # only a tensor on `meta` may come without its values
+                return f"{path}: the tensor came without its values (expected them on '{expected.device}')"
             return _values(expected.values, got.values, tolerances, path)
         return None
     if isinstance(expected, (tuple, list)):
