@@ -442,5 +442,20 @@ def gradescope(submission: Annotated[Path, typer.Option(help="The student's uplo
     _console().print(f"{answer['output'].splitlines()[0]} · wrote {results}")
 
 
+def _stop_on_signal() -> None:
+    """SIGTERM and SIGHUP end the command like Ctrl-C does: unwinding, so every judge and learner
+    process a check started is stopped (`grading.runner.close_all`) instead of left running."""
+    import signal
+
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, stop)
+
+
 def main() -> None:
+    _stop_on_signal()
     app()

@@ -8,6 +8,7 @@ or answers garbage produces failed results that say so: never a pass.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -95,6 +97,84 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
     }
 
 
+_live: "weakref.WeakSet[Judge]" = weakref.WeakSet()
+"""Judges of this process not closed yet: stopped when it exits (see `close_all`)."""
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid → child pids, from /proc (Linux); empty elsewhere."""
+    tree: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return tree
+    for name in names:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            tree.setdefault(ppid, []).append(int(name))
+    return tree
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and every process below it (a judge, its learner zygote and sessions, which
+    run in sessions of their own, so no process group reaches them all)."""
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(tree.get(found[-1], []))
+    for p in found:
+        try:
+            os.kill(p, 9)
+        except OSError:
+            pass
+
+
+def close_all() -> None:
+    """Stop every judge of this process at once, and what each started: on exit (atexit) and on
+    SIGINT/SIGTERM, so Ctrl-C never leaves a learner's `while True: pass` running. A judge that has
+    already answered is left to finish tearing itself down (it stops its own learner processes)."""
+    for judge in list(_live):
+        _live.discard(judge)
+        if judge.answered:
+            continue
+        if not judge.used:  # a spare, still warming up: it tidies up once its stdin closes
+            try:
+                judge.proc.stdin.close()
+            except OSError:
+                pass
+            continue
+        _kill_tree(judge.proc.pid)
+    if sys.platform.startswith("linux"):  # orphans this process adopted (see Judge: child subreaper)
+        for pid in _children().get(os.getpid(), []):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"dl_course.grading." not in f.read():
+                        continue
+            except OSError:
+                continue
+            _kill_tree(pid)
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except OSError:
+                pass
+
+
+def _adopt_orphans() -> None:
+    """Make this process the one that adopts its judges' orphans (Linux's child subreaper), so a
+    learner session whose judge died is still found and stopped by `close_all`."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            pass
+
+
 class Judge:
     """A judge process started ahead of its job: it imports torch and forks its learner zygote
     while waiting, so the check it is later given starts warm.
@@ -112,6 +192,10 @@ class Judge:
         self.proc = subprocess.Popen([python or sys.executable, "-I", "-m", "dl_course.grading.judge"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      cwd=self._cwd.name, env=env)
+        if not _live:
+            _adopt_orphans()
+        _live.add(self)
+        self.answered = False
         self.on_progress: Callable[[Any], None] | None = None
         self._out: list[bytes] = []
         self._err: list[bytes] = []
@@ -150,6 +234,7 @@ class Judge:
             raise TimeoutError(f"the grader did not finish within {budget:.0f} s")
         raw = self._out[0] if self._out else b""
         if raw:  # an answer: let the judge finish tearing down in the background
+            self.answered = True
             threading.Thread(target=self._reap, daemon=True).start()
             return raw, b"".join(self._err), self.proc.poll()
         self._reap()
@@ -173,8 +258,9 @@ class Judge:
                 self.proc.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
+        _live.discard(self)
         if self.proc.poll() is None:
-            self.proc.kill()
+            _kill_tree(self.proc.pid)
             self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
@@ -182,6 +268,9 @@ class Judge:
             except (OSError, ValueError):
                 pass
         self._cwd.cleanup()
+
+
+atexit.register(close_all)
 
 
 class WarmJudge:
@@ -273,6 +362,9 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         raw, stderr, status = judge.run(job, budget)
     except TimeoutError as e:
         return failed(str(e))
+    except BaseException:  # Ctrl-C while grading: the judge and its learner processes stop too
+        judge.close()
+        raise
     try:
         answer = json.loads(raw)
         results = [ExerciseResult.from_dict(r) for r in answer["results"]]

@@ -1,0 +1,118 @@
+"""Every path a person takes ends cleanly (issue 12): interrupts, locks, read-only folders, missing files.
+
+Each test drives the real `dl-course` the way a person would: Ctrl-C in a pseudo-terminal, a real
+second process holding the SQLite write lock, a workspace mounted read-only, a file deleted under
+`check --watch`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXE, Cli, reference_source
+
+pexpect = pytest.importorskip("pexpect")
+
+LINUX = sys.platform.startswith("linux")
+
+
+def _env(pack: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DL_COURSE_PACK"}
+    env.update(DL_COURSE_PACK=str(pack), COLUMNS="100", TERM="xterm", **extra)
+    return env
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = Path(f"/proc/{name}/stat").read_bytes()
+            except OSError:
+                continue
+            tree.setdefault(int(stat.rsplit(b")", 1)[1].split()[1]), []).append(int(name))
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree, found, todo = _children(), set(), [pid]
+    while todo:
+        p = todo.pop()
+        for c in tree.get(p, []):
+            if c not in found:
+                found.add(c)
+                todo.append(c)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in (b"Z", b"X")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _spinning_check(tmp_path: Path, small_pack: Path):
+    """`dl-course check` on a `while True: pass` file in a pseudo-terminal, once its learner process spins."""
+    work = tmp_path / "work"
+    work.mkdir()
+    Cli(work, small_pack)("start", "chapter9", "--no-tui")
+    (work / "chapter09" / "subsequent_mask.py").write_text("while True:\n    pass\n")
+    child = pexpect.spawn(EXE, ["check", "subsequent_mask"], cwd=str(work), env=_env(small_pack),
+                          dimensions=(24, 100), encoding="utf-8", timeout=60)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        below = _descendants(child.pid)
+        if any("dl_course.grading.learner" in _cmdline(p) for p in below) and len(below) >= 3:
+            time.sleep(1.0)  # the session is forked and running the learner's loop
+            below = _descendants(child.pid)
+            return child, below
+        time.sleep(0.2)
+    child.terminate(force=True)
+    raise AssertionError("the learner process never started")
+
+
+def _assert_all_gone(pids: set[int], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    left = {p: _cmdline(p) for p in pids if _alive(p)}
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, f"still running after the CLI ended: {left}"
+
+
+@pytest.mark.skipif(not LINUX, reason="reads the process tree from /proc")
+def test_ctrl_c_during_check_stops_every_process_it_started(tmp_path: Path, small_pack: Path) -> None:
+    child, below = _spinning_check(tmp_path, small_pack)
+    child.sendintr()  # Ctrl-C on the terminal: the whole foreground group gets SIGINT
+    child.expect(pexpect.EOF, timeout=20)
+    child.close()
+    _assert_all_gone(below)
+    assert "Traceback" not in (child.before or "")
+
+
+@pytest.mark.skipif(not LINUX, reason="reads the process tree from /proc")
+def test_sigterm_to_check_stops_every_process_it_started(tmp_path: Path, small_pack: Path) -> None:
+    child, below = _spinning_check(tmp_path, small_pack)
+    os.kill(child.pid, signal.SIGTERM)  # only the CLI gets it (kill, a closing IDE, a CI runner)
+    child.expect(pexpect.EOF, timeout=20)
+    child.close()
+    _assert_all_gone(below)
+    assert "Traceback" not in (child.before or "")
