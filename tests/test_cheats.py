@@ -17,11 +17,11 @@ WRONG = "torch.zeros(1, size, size, dtype=torch.bool, device=device)"
 CHEATS = {
     # First on purpose: it signals its whole process group (through ctypes, past the audit hook);
     # every exercise graded after it must still get its own verdict.
-    "ctypes_kill_group": """
+    "ctypes_kill_group": f"""
         import ctypes, torch
         ctypes.CDLL(None).kill(0, 9)
         def subsequent_mask(size, device=None):
-            return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
+            return {WRONG}
     """,
     # It kills the process that forks the learner processes (its parent, through ctypes).
     "ctypes_kill_zygote": f"""
@@ -180,8 +180,11 @@ def test_tensor_subclass_cannot_cross(graded):
 
 @pytest.mark.parametrize("name", ["read_hidden_suite", "import_reference", "list_hidden_folder"])
 def test_hidden_files_cannot_be_read(graded, name):
+    # Behind the boundary the hidden folders are not in the learner's filesystem at all; without
+    # it the audit hook refuses to open them.
     failing = _first_failure(graded[1][name])
-    assert failing["name"] == "loads" and "not allowed" in failing["message"]
+    assert failing["name"] == "loads"
+    assert any(why in failing["message"] for why in ("not allowed", "No such file", "No module named"))
 
 
 @pytest.mark.parametrize("name", ["kill_the_judge", "start_a_process", "network"])
@@ -217,7 +220,8 @@ def _first_failure(result: dict) -> dict:
 def test_signalling_its_own_group_sinks_only_itself(graded):
     _, results, _ = graded
     assert not results["ctypes_kill_group"]["passed"]
-    assert "killed" in (results["ctypes_kill_group"]["checks"][0]["message"] or "")
+    # Without the box it sinks itself ("killed"); in the box it is PID 1 of its own namespace, where
+    # the signal reaches nothing at all, and it is failed on its (wrong) values.
     # Graded after it in the same judge: still a fair verdict, not "the grader failed".
     assert results["loud"]["passed"], results["loud"]
 

@@ -44,6 +44,7 @@ def zygote_main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     import torch  # noqa: F401 - the point of the zygote: import it once
 
+    import dl_course.grading.fences  # noqa: F401
     import dl_course.grading.ops  # noqa: F401
     import dl_course.grading.sandbox  # noqa: F401
     import dl_course.grading.wire  # noqa: F401
@@ -53,17 +54,20 @@ def zygote_main(control_fd: int) -> None:
         config, fds = _recv_control(control)
         if config is None:
             return
+        if config.get("op") == "kill" or len(fds) != 2:  # no session is running: nothing to stop
+            for fd in fds:
+                os.close(fd)
+            continue
         session_fd, output_fd = fds
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            # Its own process group: code that signals "its whole group" (kill(0, …) through
-            # ctypes, past the audit hook) reaches only itself and what it forked, never the
-            # zygote; and the group is what is killed when the session ends.
+            # Its own process group: code that signals "its whole group" reaches only itself and
+            # what it forked, never the zygote; and the group is what is killed when it ends.
             os.setpgid(0, 0)
             control.close()
             code = 70
             try:
-                code = _session(config, socket.socket(fileno=session_fd), output_fd)
+                code = _contained(config, session_fd, output_fd)
             finally:
                 os._exit(code)
         try:
@@ -73,15 +77,86 @@ def zygote_main(control_fd: int) -> None:
         os.close(session_fd)
         os.close(output_fd)
         _send_json(control, {"event": "started", "pid": pid})
-        _, status = os.waitpid(pid, 0)
+        status = _watch(control, pid)
         try:
             os.killpg(pid, signal.SIGKILL)  # whatever the session forked dies with it
         except OSError:
             pass
+        if status is None:
+            return  # the judge is gone
         if os.WIFSIGNALED(status):
             _send_json(control, {"event": "exited", "signal": os.WTERMSIG(status), "status": None})
         else:
             _send_json(control, {"event": "exited", "signal": None, "status": os.WEXITSTATUS(status)})
+
+
+def _watch(control: socket.socket, pid: int) -> int | None:
+    """Wait for the session to end, meanwhile obeying "kill" from the judge (which, outside the
+    box's PID namespace, cannot name the session's pid itself). None if the judge went away."""
+    import select
+
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    while True:
+        watched = [control] + ([pidfd] if pidfd is not None else [])
+        ready = select.select(watched, [], [], None if pidfd is not None else 0.05)[0]
+        if control in ready:
+            message, fds = _recv_control(control)
+            for fd in fds:
+                os.close(fd)
+            if message is None or message.get("op") == "kill":
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                if message is None:
+                    os.waitpid(pid, 0)
+                    return None
+        if pidfd is None or pidfd in ready:
+            done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+            if done:
+                if pidfd is not None:
+                    os.close(pidfd)
+                return status
+
+
+def _contained(config: dict, session_fd: int, output_fd: int) -> int:
+    """Run the session in PID and mount namespaces of its own where the kernel allows (the box):
+    this process forks the session as PID 1 of the new namespace and passes on how it ended, so
+    when the session ends, everything it started ends with it, daemons included."""
+    from dl_course.grading import fences
+
+    if not config.get("own_namespaces") or not fences.own_namespaces():
+        return _session(config, socket.socket(fileno=session_fd), output_fd)
+    child = os.fork()
+    if child == 0:
+        fences.die_with_parent()  # (its parent lies outside the new namespace: getppid() says 0)
+        code = 70
+        try:
+            _private_proc()
+            code = _session(config, socket.socket(fileno=session_fd), output_fd)
+        except BaseException:  # noqa: BLE001 - say why on the output pipe, for the author
+            import traceback
+
+            os.write(1 if output_fd < 0 else output_fd, traceback.format_exc().encode()[-2000:])
+        finally:
+            os._exit(code)
+    os.close(session_fd)
+    os.close(output_fd)
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70
+
+
+def _private_proc() -> None:
+    """A /proc that shows this session's own processes only."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).mount(b"proc", b"/proc", b"proc", 0x2 | 0x4 | 0x8, None)
 
 
 def _session(config: dict, sock: socket.socket, output_fd: int) -> int:
@@ -106,14 +181,27 @@ def _session(config: dict, sock: socket.socket, output_fd: int) -> int:
 
     sys.dont_write_bytecode = True
     sandbox.apply_limits(config.get("memory_bytes"))
+    if config.get("own_namespaces"):  # in the box: kernel fences too (see fences)
+        from dl_course.grading import fences
+
+        fences.rlimits(config.get("memory_bytes"))
+        fences.landlock()
+        fences.seccomp()
     watch = sandbox.ApiWatch(config.get("forbid", []), is_learner_frame)
     for folder in config.get("sys_path", []):
         sys.path.append(folder)
     os.chdir(os.path.dirname(learner_file))
     sandbox.install_audit_hook(config.get("hidden_dirs", []), config.get("allow_dirs", []))
 
+    box_dir, real_dir = config.get("box_dir"), config.get("real_dir")
+
     def answer(payload: dict) -> None:
         payload["forbidden"] = dict(watch.seen)
+        fault = payload.get("fault")
+        if box_dir and real_dir and isinstance(fault, dict):  # name files as the learner knows them
+            for key in ("message", "traceback"):
+                if isinstance(fault.get(key), str):
+                    fault[key] = fault[key].replace(box_dir, real_dir)
         send_frame(sock, wire.dumps(payload))
 
     def fault_from(exc: BaseException) -> dict:

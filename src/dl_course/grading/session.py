@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -72,16 +73,68 @@ class Zygote:
     """The warm learner process (torch imported, nothing learner-made) that forks sessions."""
 
     def __init__(self, python: str | None = None, cwd: str | None = None):
+        from dl_course.grading import boundary
+
         self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
         self.control, child = socket.socketpair()
         self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
+        python = python or sys.executable
+        self.box = boundary.Box() if boundary.status().box else None
+        self._opened = 0
+        if self.box is not None:
+            # Behind the OS boundary: the zygote sees only what the box holds (see boundary).
+            argv = self.box.command([python, "-I", "-c",
+                                     f"import sys; sys.path.insert(0, {boundary.BOX_RUNTIME!r}); "
+                                     "from dl_course.grading.learner import zygote_main; "
+                                     f"zygote_main({child.fileno()})"])
+            preexec, where = self.box.preexec, self.box.tmp
+        else:
+            argv, preexec, where = [python, "-I", "-m", "dl_course.grading.learner", str(child.fileno())], None, None
         self.proc = subprocess.Popen(
-            [python or sys.executable, "-I", "-m", "dl_course.grading.learner", str(child.fileno())],
-            pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
-            cwd=cwd or self._tmp.name, env=safe_env(), start_new_session=True,
+            argv, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
+            cwd=cwd or where or self._tmp.name, env=safe_env(), start_new_session=True, preexec_fn=preexec,
         )
         child.close()
         self.ready = False
+
+    @property
+    def isolated(self) -> bool:
+        """Whether the learner's code runs behind the OS boundary (a box) or only the in-process fences."""
+        return self.box is not None
+
+    def _stage(self, config: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """Copy the learner's folder (its regular files only, never through a link) into the box's
+        inbox, where this session alone will see it, and point the session at the copy."""
+        if self.box is None:
+            return config, None
+        from dl_course.grading import boundary
+
+        self._opened += 1
+        real_file = os.path.realpath(config["file"])
+        real_dir = os.path.dirname(real_file)
+        staged = os.path.join(self.box.inbox, f"s{self._opened}")
+        os.makedirs(staged)
+        os.chmod(staged, 0o755)
+        total = 0
+        for entry in os.scandir(real_dir):
+            if not entry.is_file(follow_symlinks=False) and entry.path != real_file:
+                continue
+            size = entry.stat(follow_symlinks=entry.path == real_file).st_size
+            if size > 4 * 1024 * 1024 or total + size > 32 * 1024 * 1024:
+                continue
+            total += size
+            try:
+                flags = os.O_RDONLY | (0 if entry.path == real_file else os.O_NOFOLLOW)
+                fd = os.open(entry.path, flags)
+            except OSError:
+                continue
+            with os.fdopen(fd, "rb") as src, open(os.path.join(staged, entry.name), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            os.chmod(os.path.join(staged, entry.name), 0o644)
+        inside = f"{boundary.BOX_INBOX}/s{self._opened}"
+        config = dict(config, file=f"{inside}/{os.path.basename(real_file)}", sys_path=[inside], learner_dirs=[inside],
+                      allow_dirs=[], hidden_dirs=[], box_dir=inside, real_dir=real_dir, own_namespaces=True)
+        return config, staged
 
     def _read_event(self, timeout: float | None) -> dict[str, Any]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -116,6 +169,7 @@ class Zygote:
 
     def open(self, config: dict[str, Any], time_limit: float) -> "Session":
         self.wait_ready()
+        config, staged = self._stage(config)
         mine, theirs = socket.socketpair()
         out_r, out_w = os.pipe()
         payload = json.dumps(config).encode()
@@ -126,7 +180,22 @@ class Zygote:
         event = self._read_event(30)
         output = _Output(out_r)
         output.start()
-        return Session(self, mine, event["pid"], output, time_limit)
+        return Session(self, mine, event["pid"], output, time_limit, staged)
+
+    def kill(self, pid: int) -> None:
+        """Stop the running session and what it started. Asked of the zygote, which sees the
+        session's pid; behind the boundary the judge does not (another PID namespace)."""
+        if self.box is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+                return
+            except (ProcessLookupError, PermissionError):
+                pass
+        payload = json.dumps({"op": "kill"}).encode()
+        try:
+            self.control.sendall(len(payload).to_bytes(4, "big") + payload)
+        except OSError:
+            pass
 
     @property
     def alive(self) -> bool:
@@ -139,13 +208,17 @@ class Zygote:
         self.proc.wait()
         self.stderr.close()
         self._tmp.cleanup()
+        if self.box is not None:
+            self.box.cleanup()
 
 
 class Session:
     """One learner process for one exercise: requests in, plain answers out, within a time limit."""
 
-    def __init__(self, zygote: Zygote, sock: socket.socket, pid: int, output: _Output, time_limit: float):
+    def __init__(self, zygote: Zygote, sock: socket.socket, pid: int, output: _Output, time_limit: float,
+                 staged: str | None = None):
         self.zygote, self.sock, self.pid, self.output = zygote, sock, pid, output
+        self.staged = staged
         self.time_limit = time_limit
         self.deadline = time.monotonic() + time_limit
         self.dead: str | None = None
@@ -177,13 +250,7 @@ class Session:
             raise SessionDied(self.dead) from None
 
     def _kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)  # the session and anything it forked (its own group)
-        except (ProcessLookupError, PermissionError):
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self.zygote.kill(self.pid)  # the session and anything it forked (its own group, its own namespace)
         self._wait_exit()
 
     def _wait_exit(self) -> dict[str, Any]:
@@ -224,4 +291,6 @@ class Session:
             except (TimeoutError, SessionDied):
                 self._kill()
         self.output.join(timeout=2)
+        if self.staged:
+            shutil.rmtree(self.staged, ignore_errors=True)
         return self.output.text()
