@@ -116,3 +116,28 @@ def test_sigterm_to_check_stops_every_process_it_started(tmp_path: Path, small_p
     child.close()
     _assert_all_gone(below)
     assert "Traceback" not in (child.before or "")
+
+
+def test_check_watch_waits_for_a_missing_file_to_come_back(tmp_path: Path, small_pack: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    Cli(work, small_pack)("start", "chapter9", "--no-tui")
+    mine = work / "chapter09" / "subsequent_mask.py"
+    mine.write_text(reference_source())
+    child = pexpect.spawn(EXE, ["check", "--watch", "subsequent_mask"], cwd=str(work), env=_env(small_pack),
+                          dimensions=(24, 100), encoding="utf-8", timeout=90)
+    try:
+        child.expect("watching subsequent_mask.py: save")
+        mine.unlink()  # deleted (or `git stash`ed) for longer than the debounce
+        child.expect("missing: ")
+        child.expect("waiting for it to come back")
+        time.sleep(1.0)
+        mine.write_text(reference_source())
+        child.expect("back: checking again")
+        child.expect("watching subsequent_mask.py…")
+        assert child.isalive()
+        child.sendintr()
+        child.expect(pexpect.EOF, timeout=20)
+    finally:
+        child.close(force=True)
+    assert "Traceback" not in (child.before or "")

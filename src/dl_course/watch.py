@@ -33,11 +33,16 @@ async def changes(*paths: Path) -> AsyncIterator[set[Path]]:
         yield {Path(name) for _, name in batch}
 
 
-def changes_sync(paths: Iterable[Path], stop_event=None) -> Iterator[set[Path]]:
-    """The blocking form of `changes`, for the command line."""
+def changes_sync(paths: Iterable[Path], stop_event=None, idle_ms: int | None = None) -> Iterator[set[Path]]:
+    """The blocking form of `changes`, for the command line.
+
+    With `idle_ms`, an empty set also comes every `idle_ms` without a change, so the caller can
+    look at the files itself (one deleted before the watch began sends no event)."""
     from watchfiles import watch
 
     paths = list(paths)
     folders = sorted({str(Path(p).resolve().parent) for p in paths})
-    for batch in watch(*folders, watch_filter=_filter(paths), debounce=DEBOUNCE_MS, step=50, stop_event=stop_event):
+    timing = {} if idle_ms is None else {"rust_timeout": idle_ms, "yield_on_timeout": True}
+    for batch in watch(*folders, watch_filter=_filter(paths), debounce=DEBOUNCE_MS, step=50, stop_event=stop_event,
+                       **timing):
         yield {Path(name) for _, name in batch}

@@ -101,18 +101,45 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
 
 
 def _watch(console, paths: list[Path], grade_once: Callable, show: Callable) -> None:
-    """Re-check on every save, on a warm judge, until Ctrl-C."""
+    """Re-check on every save, on a warm judge, until Ctrl-C.
+
+    A watched file that goes missing (deleted, `git stash`, an editor's slow save) is said once and
+    waited for; a check that cannot run (the file vanished mid-check, a notebook that no longer
+    reads) says why, and watching goes on."""
+    from rich.markup import escape
+    from rich.text import Text
+
     from dl_course.grading.runner import WarmJudge
     from dl_course.watch import changes_sync
 
     warm = WarmJudge().start()
     names = ", ".join(p.name for p in paths)
-    console.print(f"[dim]watching {names}: save to check again, Ctrl-C to stop[/]")
+    console.print(f"[dim]watching {escape(names)}: save to check again, Ctrl-C to stop[/]")
+    was_missing: list[Path] = []
     try:
-        for _ in changes_sync(paths):
-            console.rule("[dim]changed: checking again[/]")
-            show(grade_once(warm))
-            console.print(f"[dim]watching {names}…[/]")
+        for changed in changes_sync(paths, idle_ms=1000):
+            missing = [p for p in paths if not p.is_file()]
+            if not changed and missing == was_missing:
+                continue  # nothing new (a quiet second)
+            if missing:
+                if missing != was_missing:
+                    console.print(Text.assemble(("missing: ", "bold yellow"), ", ".join(str(p) for p in missing),
+                                                " is not there (deleted, stashed, or being saved); "
+                                                "waiting for it to come back…"))
+                was_missing = missing
+                continue
+            if was_missing:
+                console.rule("[dim]back: checking again[/]")
+            else:
+                console.rule("[dim]changed: checking again[/]")
+            was_missing = []
+            try:
+                results = grade_once(warm)
+            except (OSError, CourseError) as e:
+                console.print(Text.assemble(("cannot check now: ", "bold yellow"), str(e)))
+            else:
+                show(results)
+            console.print(f"[dim]watching {escape(names)}…[/]")
     except KeyboardInterrupt:
         pass
     finally:
