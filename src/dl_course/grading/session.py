@@ -26,7 +26,7 @@ __all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "safe_env"]
 
 OUTPUT_CAP = 64 * 1024
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT",
-             "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+             "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DL_COURSE_NO_BOX")
 
 
 def safe_env(extra: dict[str, str] | None = None) -> dict[str, str]:

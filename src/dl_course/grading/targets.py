@@ -145,9 +145,10 @@ class RemoteTarget(Target):
 
     def _send(self, request: dict[str, Any]) -> Any:
         self.session.send(wire.dumps(request))
-        return self.answer()
+        return self.answer(request["op"])
 
-    def answer(self) -> Any:
+    def answer(self, op: str = "kinds") -> Any:
+        """The learner's answer to `op`, checked by the judge (see `answers`) before anything uses it."""
         try:
             reply = wire.loads(self.session.receive())
         except wire.WireError as e:
@@ -160,4 +161,10 @@ class RemoteTarget(Target):
         if "fault" in reply:
             fault = reply["fault"] if isinstance(reply["fault"], dict) else {}
             raise LearnerFault({k: fault.get(k) for k in ("type", "message", "traceback", "line")})
-        return reply.get("ok")
+        from dl_course.grading.answers import BadAnswer, validate
+
+        try:
+            return validate(op, reply.get("ok"))
+        except BadAnswer as e:
+            raise LearnerFault({"type": "BadAnswer", "message": f"the answer from your code was refused: {e}",
+                                "traceback": "", "line": None}) from None

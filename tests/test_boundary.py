@@ -1,0 +1,208 @@
+"""Attacks that get past any fence inside the learner's own process: they must fail behind the
+OS boundary (see dl_course.grading.boundary), and leave nothing behind.
+
+Each submission is wrong (an all-False mask) or tampers with something outside itself; every
+one is graded in one `dl-course check` beside a correct file, which must still pass. The whole
+module is skipped where no box can be started (then grading says it is advisory).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import Cli, by_id, make_pack, reference_source
+
+WRONG = "torch.zeros(1, size, size, dtype=torch.bool, device=device)"
+
+
+def _box_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "from dl_course.grading import boundary; "
+                            "print(boundary.status().box)"], capture_output=True, text=True)
+    return probe.stdout.strip() == "True"
+
+
+# DL_COURSE_SHOW_ATTACKS=1 with DL_COURSE_NO_BOX=1 runs them without the box, to see them succeed.
+pytestmark = pytest.mark.skipif(not (_box_available() or os.environ.get("DL_COURSE_SHOW_ATTACKS")), reason="no OS boundary on this machine (bwrap, namespaces)")
+
+ATTACKS = {
+    # Replaces the learner runtime's encoder so tensors cross without their values: the judge
+    # used to skip value and gradient comparisons for those.
+    "values_none": f"""
+        import torch
+        import dl_course.grading.ops as ops
+        import dl_course.grading.wire as wire
+        real = wire.encode
+        def forged(value, path="output"):
+            tree = real(value, path)
+            if isinstance(tree, dict) and tree.get("__tensor__"):
+                tree["values"] = None
+                tree["device"] = "cpu"
+            return tree
+        ops.encode = wire.encode = forged
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+    # Writes a passing verdict into every judge's stdout it can find through /proc, then kills them.
+    "forged_verdict": f"""
+        import json, os, signal, torch
+        verdict = json.dumps({{"version": 1, "results": []}})
+        for pid in os.listdir("/proc"):
+            if pid.isdigit() and int(pid) != os.getpid():
+                try:
+                    with open(f"/proc/{{pid}}/fd/1", "w") as out:
+                        out.write(verdict)
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+    # Rewrites the reference (so the judge would import the learner's code) and reads the suite.
+    "rewrite_reference": f"""
+        import torch
+        for path in ["{{pack}}/solutions/chapter09/subsequent_mask.py", "{{pack}}/solutions/chapter09/loud.py"]:
+            try:
+                with open(path, "w") as f:
+                    f.write("def subsequent_mask(size, device=None):\\n    import torch\\n    return {WRONG}\\n")
+            except OSError:
+                pass
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+    # Switches the audit hook off from pure Python, then reads the hidden suite.
+    "hook_off_then_read": """
+        import torch
+        import dl_course.grading.sandbox as sandbox
+        sandbox._BLOCKED_EVENTS.clear()
+        SUITE = open("{pack}/grader/chapter09/subsequent_mask/test_subsequent_mask.py").read()
+        def subsequent_mask(size, device=None):
+            return torch.ones(size, size, dtype=torch.bool, device=device).tril().unsqueeze(0)
+    """,
+    # Leaves a daemon behind (fork through libc, past the audit hook; a session of its own).
+    "daemon": f"""
+        import ctypes, os, time, torch
+        libc = ctypes.CDLL(None)
+        if libc.fork() == 0:
+            libc.setsid()
+            while True:
+                time.sleep(0.2)
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+    # UDP needs no connect: sendto goes straight out, if there is a network.
+    "udp": f"""
+        import socket, torch
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.sendto(b"dl-course-leak", ("127.0.0.1", {{port}}))
+        except OSError:
+            pass
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+    # Writes outside its workspace (a file the grader's user could later trust).
+    "write_outside": f"""
+        import torch
+        for path in ["{{outside}}", "{{workspace}}/chapter09/loud.py"]:
+            try:
+                with open(path, "w") as f:
+                    f.write("written by learner code")
+            except OSError:
+                pass
+        def subsequent_mask(size, device=None):
+            return {WRONG}
+    """,
+}
+
+
+def _box_processes() -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            if "zygote_main" in cmd or "dl_course.grading.learner" in cmd:
+                found.append(f"{pid}: {cmd[:120]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory):
+    root = tmp_path_factory.mktemp("boundary")
+    pack = make_pack(root / "pack", {name: {} for name in ATTACKS} | {"loud": {}})
+    reference = (pack / "solutions" / "chapter09" / "subsequent_mask.py").read_bytes()
+    ws = root / "work"
+    ws.mkdir()
+    outside = root / "outside.txt"
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    udp.settimeout(0.5)
+    cli = Cli(ws, pack)
+    assert cli("start", "chapter9").returncode == 0
+    chapter = ws / "chapter09"
+    for name, source in ATTACKS.items():
+        text = textwrap.dedent(source).replace("{pack}", str(pack)).replace("{port}", str(udp.getsockname()[1]))
+        text = text.replace("{outside}", str(outside)).replace("{workspace}", str(ws))
+        (chapter / f"{name}.py").write_text(text)
+    (chapter / "loud.py").write_text(reference_source())
+    loud_before = (chapter / "loud.py").read_bytes()
+    before = set(_box_processes())
+    code, report = cli.json("check", timeout=600)
+    time.sleep(0.5)
+    try:
+        leaked = udp.recv(100)
+    except OSError:
+        leaked = b""
+    udp.close()
+    return {"code": code, "results": by_id(report), "reference_intact": reference == (
+        pack / "solutions" / "chapter09" / "subsequent_mask.py").read_bytes(), "outside": outside.exists(),
+        "loud_intact": loud_before == (chapter / "loud.py").read_bytes(), "udp": leaked,
+        "left_running": sorted(set(_box_processes()) - before)}
+
+
+def test_no_attack_passes_and_the_honest_file_does(attacked):
+    results = attacked["results"]
+    assert attacked["code"] == 1
+    assert [name for name in ATTACKS if results[name]["passed"]] == []
+    assert results["loud"]["passed"], results["loud"]
+
+
+def test_tensors_without_values_are_refused(attacked):
+    checks = attacked["results"]["values_none"]["checks"]
+    failed = next(c for c in checks if c["status"] == "failed")
+    assert failed["name"] == "values" and "without its values" in failed["message"]
+
+
+def test_the_judge_cannot_be_reached(attacked):
+    # The forged verdict never reached the CLI: the exercise got a real (failing) verdict.
+    result = attacked["results"]["forged_verdict"]
+    assert result["checks"] and not result["passed"] and result["error"] is None
+
+
+def test_the_pack_is_out_of_reach(attacked):
+    assert attacked["reference_intact"]
+    hook_off = attacked["results"]["hook_off_then_read"]
+    assert hook_off["checks"][0]["name"] == "loads" and hook_off["checks"][0]["status"] == "failed"
+    assert "No such file" in hook_off["checks"][0]["message"]
+
+
+def test_no_network_not_even_udp(attacked):
+    assert attacked["udp"] == b""
+
+
+def test_nothing_is_written_outside(attacked):
+    assert not attacked["outside"] and attacked["loud_intact"]
+
+
+def test_nothing_is_left_running(attacked):
+    assert attacked["left_running"] == []
