@@ -8,6 +8,7 @@ verdict, 2 for a usage, course-pack or workspace error; 128+N when stopped by si
     learner.py     start, check (--watch), list, progress, hint, solution, reset
     reading.py     lesson, notebook
     instructor.py  author new / validate, grade, gradescope
+    isolation.py   doctor; class grading's guard against running without the OS boundary
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dl_course.cli.common import app
 from dl_course.cli import learner  # noqa: F401, E402, I001
 from dl_course.cli import reading  # noqa: F401, E402, I001
 from dl_course.cli import instructor  # noqa: F401, E402, I001
+from dl_course.cli import isolation  # noqa: F401, E402, I001
 
 __all__ = ["app", "main"]
 

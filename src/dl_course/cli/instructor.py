@@ -81,6 +81,9 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
                 regrade: Annotated[bool, typer.Option(help="Grade everything again, ignoring kept verdicts.")] = False,
                 batch_size: Annotated[Optional[int], typer.Option(min=1, help="Submissions per judge (default: "
                                                                                "a few batches per worker).")] = None,
+                allow_unisolated: Annotated[bool, typer.Option(help="Grade even where learner code cannot be put "
+                                                                    "behind the OS boundary (see `dl-course doctor`).")
+                                            ] = False,
                 course: CourseOpt = None) -> None:
     """Grade a class: every student's files, a gradebook that a re-run reuses, CSV/JSON exports and a
     misconception report.
@@ -95,6 +98,9 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
     from dl_course.classroom.view import grade_with_progress, print_plan, print_summary
     from dl_course.course import load_pack
 
+    from dl_course.cli.isolation import require_isolation
+
+    require_isolation(allow_unisolated)
     pack = load_pack(course)
     plan = prepare(pack, submissions, out, course=course, exercise_ids=exercise, device=device.value, seed=seed,
                    regrade=regrade)
@@ -117,8 +123,12 @@ def gradescope(submission: Annotated[Path, typer.Option(help="The student's uplo
                visibility: Annotated[str, typer.Option(help="Gradescope visibility of each test: visible, hidden, "
                                                             "after_due_date or after_published.")] = "visible",
                device: Annotated[Device, typer.Option(help="Where the checks run.")] = Device.cpu,
+               allow_unisolated: Annotated[bool, typer.Option(help="Grade even without the OS boundary.")] = False,
                course: CourseOpt = None) -> None:
     """Grade a Gradescope submission and write Gradescope's results.json (for run_autograder)."""
+    from dl_course.cli.isolation import require_isolation
+
+    require_isolation(allow_unisolated)
     from dl_course.classroom.gradescope import gradescope_results, write_results
     from dl_course.course import load_pack
 

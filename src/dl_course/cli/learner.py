@@ -73,6 +73,7 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
         chosen = service.select(ctx, exercises or [])
         run, target = functools.partial(service.check, ctx, chosen), None
     console = make_console()
+    ctx.on_wait = _say_waiting
     if as_json or not console.is_terminal:
         results = run(device=device.value, seed=seed)
     else:
@@ -80,24 +81,62 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
             results = run(device=device.value, seed=seed, on_progress=lambda line: status.update(escape(line)))
     from dl_course.render import print_results, results_json
 
-    if as_json:
-        sys.stdout.write(json.dumps(results_json(results), indent=2) + "\n")
-    else:
-        print_results(console, results, ctx.pack, target=target)
+    def show(rs, notes: list[str], indent: int | None = 2) -> None:
+        if as_json:
+            doc = results_json(rs)
+            if notes:
+                doc["not_saved"] = list(notes)
+            sys.stdout.write(json.dumps(doc, indent=indent) + "\n")
+        else:
+            print_results(console, rs, ctx.pack, target=target)
+        say_not_saved(notes)
+        notes.clear()
+
+    show(results, ctx.not_saved)
+    if not as_json:
+        from dl_course.cli.isolation import ADVISORY, boundary_missing
+
+        why = boundary_missing()
+        if why:
+            make_console(stderr=True).print(ADVISORY.format(why=why), style="yellow")
     if watch:
         watched = [Path(target)] if target else [ctx.need_workspace().file_for(ctx.pack, e) for e in chosen]
+
         def again(warm):
             if target:  # a notebook: put its cells together again from the saved file
                 from dl_course.notebook import plan_check
 
-                return plan_check(target, [a for a in exercises if a != target], course).run(
-                    device=device.value, seed=seed, warm=warm)
-            return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm)
+                fresh = plan_check(target, [a for a in exercises if a != target], course)
+                fresh.ctx.on_wait = _say_waiting
+                return fresh.run(device=device.value, seed=seed, warm=warm), fresh.ctx.not_saved
+            return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm), ctx.not_saved
 
-        _watch(console, watched, again,
-               lambda rs: sys.stdout.write(json.dumps(results_json(rs)) + "\n") if as_json
-               else print_results(console, rs, ctx.pack, target=target))
+        _watch(console, watched, again, lambda done: show(*done, indent=None))
     raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
+
+
+def _say_waiting(line: str) -> None:
+    """Said at once when recording waits for another process's lock on the progress store."""
+    from rich.text import Text
+
+    make_console(stderr=True).print(Text.assemble(("note: ", "bold yellow"), line))
+
+
+def say_not_saved(notes: list[str]) -> None:
+    """One line on stderr for each thing that could not be recorded (the output above stands)."""
+    from rich.text import Text
+
+    for line in notes:
+        make_console(stderr=True).print(Text.assemble(("not saved: ", "bold yellow"), line))
+
+
+def _say_read_only(ctx) -> None:
+    if ctx.read_only:
+        from rich.text import Text
+
+        make_console(stderr=True).print(Text.assemble(
+            ("note: ", "bold yellow"), f"{ctx.workspace.root} is read-only: checks are graded and shown, "
+                                       "but nothing is recorded"))
 
 
 def _watch(console, paths: list[Path], grade_once: Callable, show: Callable) -> None:
@@ -153,13 +192,15 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")
     """List chapters and exercises with your status and the path of each file."""
     from dl_course import service
 
-    rows = service.listing(service.open_course(course))
+    ctx = service.open_course(course)
+    rows = service.listing(ctx)
     if as_json:
         sys.stdout.write(json.dumps({"chapters": rows}, indent=2) + "\n")
         return
     from dl_course.render import print_listing
 
     print_listing(make_console(), rows)
+    _say_read_only(ctx)
 
 
 @app.command()
@@ -172,6 +213,7 @@ def progress(course: CourseOpt = None) -> None:
     ctx = service.open_course(course)
     ctx.need_workspace()
     print_progress(make_console(), service.listing(ctx))
+    _say_read_only(ctx)
 
 
 @app.command()
@@ -181,6 +223,7 @@ def hint(exercise: Annotated[str, typer.Argument(help="The exercise id.")], cour
     from dl_course import service
 
     ctx = service.open_course(course)
+    ctx.on_wait = _say_waiting
     report = service.next_hint(ctx, ctx.pack.exercise(exercise))
     from rich.markdown import Markdown
     from rich.panel import Panel
@@ -195,6 +238,7 @@ def hint(exercise: Annotated[str, typer.Argument(help="The exercise id.")], cour
     if report.why:
         title += f" · {report.why}"
     console.print(Panel(Markdown(report.hint.text), title=title, title_align="left", border_style="cyan"))
+    say_not_saved(ctx.not_saved)
 
 
 @app.command()
@@ -206,10 +250,12 @@ def solution(exercise: Annotated[str, typer.Argument(help="The exercise id.")],
     from dl_course import service
 
     ctx = service.open_course(course)
+    ctx.on_wait = _say_waiting
     text = service.solution(ctx, ctx.pack.exercise(exercise), reveal=reveal)
     from rich.syntax import Syntax
 
     make_console().print(Syntax(text, "python", line_numbers=True))
+    say_not_saved(ctx.not_saved)
 
 
 @app.command()
