@@ -25,7 +25,7 @@ LINUX = sys.platform.startswith("linux")
 
 def _env(pack: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DL_COURSE_PACK"}
-    env.update(DL_COURSE_PACK=str(pack), COLUMNS="100", TERM="xterm", **extra)
+    env.update({"DL_COURSE_PACK": str(pack), "COLUMNS": "100", "TERM": "xterm", **extra})
     return env
 
 
@@ -141,3 +141,94 @@ def test_check_watch_waits_for_a_missing_file_to_come_back(tmp_path: Path, small
     finally:
         child.close(force=True)
     assert "Traceback" not in (child.before or "")
+
+
+# -- a read-only workspace ------------------------------------------------------------------
+
+def _unshare() -> list[str] | None:
+    """How to get a private mount namespace here (root: -m; else a user namespace too), or None."""
+    import shutil
+
+    exe = shutil.which("unshare")
+    if exe is None or not LINUX:
+        return None
+    for flags in ([["-m"]] if os.geteuid() == 0 else []) + [["-Urm"]]:
+        probe = subprocess.run([exe, *flags, "sh", "-c", "mount --bind / /mnt 2>/dev/null || mount -t tmpfs t /mnt"],
+                               capture_output=True)
+        if probe.returncode == 0:
+            return [exe, *flags]
+    return None
+
+
+UNSHARE = _unshare()
+needs_read_only_mount = pytest.mark.skipif(
+    UNSHARE is None, reason="no private mount namespace (unshare -m / -Urm) to mount the workspace read-only; "
+                            "chmod cannot stop root, so there is no honest read-only folder to test with")
+
+
+def _read_only(folder: Path, pack: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`dl-course ARGS` in `cwd` with `folder` mounted read-only (a bind mount in a private namespace)."""
+    import shlex
+
+    line = (f"mount --bind {shlex.quote(str(folder))} {shlex.quote(str(folder))} && "
+            f"mount -o remount,bind,ro {shlex.quote(str(folder))} && cd {shlex.quote(str(cwd or folder))} && "
+            f"exec {shlex.quote(EXE)} " + " ".join(shlex.quote(a) for a in args))
+    return subprocess.run([*UNSHARE, "sh", "-c", line], env=_env(pack, COLUMNS="200"), capture_output=True,
+                          text=True, timeout=300)
+
+
+def _clean(proc: subprocess.CompletedProcess) -> str:
+    both = proc.stdout + proc.stderr
+    assert "Traceback" not in both, both
+    assert "damaged" not in both and "move the database aside" not in both, both
+    return both
+
+
+@needs_read_only_mount
+def test_read_only_workspace_still_grades_and_says_nothing_was_recorded(tmp_path: Path, small_pack: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    cli = Cli(work, small_pack)
+    cli("start", "chapter9", "--no-tui")
+    mine = work / "chapter09" / "subsequent_mask.py"
+    mine.write_text(reference_source())
+    assert cli("check", "subsequent_mask").returncode == 0  # one attempt on record
+    before = (work / ".dl-course" / "progress.sqlite").read_bytes()
+
+    checked = _read_only(work, small_pack, "check", "subsequent_mask")
+    said = _clean(checked)
+    assert checked.returncode == 0, said  # the verdict decides, as ever
+    assert "✓ subsequent_mask" in checked.stdout and "10/10" in checked.stdout
+    assert "read-only" in checked.stderr and "not recorded" in checked.stderr
+
+    shown = _read_only(work, small_pack, "progress")
+    said = _clean(shown)
+    assert shown.returncode == 0, said
+    assert "1 of 1 exercises passed" in shown.stdout  # the history is still read
+    assert "read-only" in shown.stderr and "nothing is recorded" in shown.stderr
+
+    hinted = _read_only(work, small_pack, "hint", "subsequent_mask")
+    said = _clean(hinted)
+    assert hinted.returncode == 0, said
+    assert "Hint 1 of" in hinted.stdout and "not marked as seen" in hinted.stderr
+
+    listed = _read_only(work, small_pack, "list")
+    assert listed.returncode == 0, _clean(listed)
+
+    reset = _read_only(work, small_pack, "reset", "--yes", "subsequent_mask")
+    said = _clean(reset)
+    assert reset.returncode == 2, said
+    assert "cannot reset subsequent_mask" in reset.stderr and "read-only" in reset.stderr
+    assert mine.read_text() == reference_source()
+    assert (work / ".dl-course" / "progress.sqlite").read_bytes() == before  # nothing written at all
+
+
+@needs_read_only_mount
+def test_start_in_a_read_only_folder_says_so(tmp_path: Path, small_pack: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    started = _read_only(folder, small_pack, "start", "chapter9", "--no-tui")
+    said = _clean(started)
+    assert started.returncode == 2, said
+    assert "cannot create a dl-course workspace" in started.stderr and "read-only" in started.stderr
+    assert list(folder.iterdir()) == []

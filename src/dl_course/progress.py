@@ -10,7 +10,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from dl_course.store import connect
 
@@ -60,25 +60,38 @@ class Attempt:
 
 
 class Progress:
-    def __init__(self, path: Path):
-        self.path = path
+    """The store of one workspace. Reads work in a read-only folder too; a write that cannot be
+    done raises `store.NotSaved` (`StoreReadOnly`, `StoreLocked`) for the caller to report."""
 
-    def _db(self):
+    def __init__(self, path: Path, on_wait: Callable[[str], None] | None = None):
+        self.path = path
+        self.on_wait = on_wait
+        """Told at once (one line) when a write waits for another process's lock."""
+
+    def _db(self, write: bool = False):
         return connect(self.path, _SCHEMA, "the progress database",
                        damaged=f"Your exercise files are safe; move the database aside (e.g. mv {self.path} "
                                f"{self.path}.broken) and your next check starts a new history",
-                       full="free some space and check again; your earlier attempts are kept")
+                       full="free some space and check again; your earlier attempts are kept",
+                       write=write, on_wait=self.on_wait)
 
     def record(self, result: Any, code_hash: str) -> None:
         """Store one graded attempt (an ExerciseResult)."""
-        first = result.first_failure
-        row = (result.exercise, time.time(), int(result.passed), float(result.score), int(result.max_score),
-               code_hash, (result.diagnosis or {}).get("id"), first.name if first else None,
-               float(result.duration_s), result.seed, json.dumps(result.devices),
-               json.dumps([c.__dict__ for c in result.checks]))
-        with self._db() as db:
-            db.execute("INSERT INTO attempts (exercise, at, passed, score, max_score, code_hash, diagnosis, "
-                       "failing_check, duration_s, seed, devices, checks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
+        self.record_all([(result, code_hash)])
+
+    def record_all(self, attempts: list[tuple[Any, str]]) -> None:
+        """Store graded attempts (ExerciseResult, code hash) in one transaction: all or none."""
+        rows = []
+        for result, code_hash in attempts:
+            first = result.first_failure
+            rows.append((result.exercise, time.time(), int(result.passed), float(result.score),
+                         int(result.max_score), code_hash, (result.diagnosis or {}).get("id"),
+                         first.name if first else None, float(result.duration_s), result.seed,
+                         json.dumps(result.devices), json.dumps([c.__dict__ for c in result.checks])))
+        with self._db(write=True) as db:
+            db.executemany("INSERT INTO attempts (exercise, at, passed, score, max_score, code_hash, diagnosis, "
+                           "failing_check, duration_s, seed, devices, checks) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                           rows)
 
     def latest(self, exercise: str) -> Attempt | None:
         with self._db() as db:
@@ -117,12 +130,12 @@ class Progress:
                                              (exercise,))]
 
     def mark_hint(self, exercise: str, hint: int) -> None:
-        with self._db() as db:
+        with self._db(write=True) as db:
             db.execute("INSERT OR IGNORE INTO hints_shown (exercise, hint, at) VALUES (?, ?, ?)",
                        (exercise, hint, time.time()))
 
     def record_reveal(self, exercise: str, forced: bool) -> None:
-        with self._db() as db:
+        with self._db(write=True) as db:
             db.execute("INSERT INTO reveals (exercise, at, forced) VALUES (?, ?, ?)", (exercise, time.time(), int(forced)))
 
     def reveals(self, exercise: str) -> int:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from dl_course.course import Exercise, Hint, Pack, load_pack, read_lessons
 from dl_course.errors import CourseError, WorkspaceError
 from dl_course.progress import Progress
+from dl_course.store import NotSaved, StoreLocked, writable
 from dl_course.workspace import Workspace, code_hash, create_workspace, find_workspace
 
 __all__ = ["Course", "open_course", "start", "check", "listing", "next_hint", "solution", "reset", "lesson_text", "lessons",
@@ -23,10 +25,31 @@ class Course:
 
     pack: Pack
     workspace: Workspace | None
+    on_wait: Callable[[str], None] | None = None
+    """Told at once when a write to the progress store waits for another process's lock."""
+    not_saved: list[str] = field(default_factory=list)
+    """What could not be recorded this time (a read-only folder, a lock held too long), one line
+    each: the verdicts and hints were still given. The caller says so."""
 
     @property
     def progress(self) -> Progress:
-        return Progress(self.need_workspace().database)
+        return Progress(self.need_workspace().database, on_wait=self.on_wait)
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the workspace's progress cannot be written (a read-only folder)."""
+        return self.workspace is not None and not writable(self.workspace.database)
+
+    def _write(self, what: str, do: Callable[[], None]) -> bool:
+        """Run a write to the progress store; if it cannot be done, note why in `not_saved`."""
+        try:
+            do()
+        except NotSaved as e:
+            after = ("run it again once that process is done" if isinstance(e, StoreLocked)
+                     else "nothing is kept until the folder is writable again")
+            self.not_saved.append(f"{what}: {e}; {after}")
+            return False
+        return True
 
     def need_workspace(self) -> Workspace:
         if self.workspace is None:
@@ -95,10 +118,16 @@ def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: in
         subs.append(Submission(ex, path, ws.display(path)))
     options = dict(device=device, seed=seed, on_progress=on_progress, on_metric=on_metric)
     results = warm.grade(ctx.pack, subs, **options) if warm is not None else grade(ctx.pack, subs, **options)
-    store = ctx.progress
-    for result, digest in zip(results, hashes):
-        store.record(result, digest)
+    record(ctx, list(zip(results, hashes)))
     return results
+
+
+def record(ctx: Course, attempts: list) -> bool:
+    """Record graded attempts (result, code hash) in one go; a folder that is read-only or a lock
+    held too long leaves a line in `ctx.not_saved` instead (the verdicts stand)."""
+    what = "the verdict above stands, but it was not recorded" if len(attempts) == 1 else \
+        f"the {len(attempts)} verdicts above stand, but they were not recorded"
+    return ctx._write(what, lambda: ctx.progress.record_all(attempts))
 
 
 def listing(ctx: Course) -> list[dict]:
@@ -150,7 +179,7 @@ def next_hint(ctx: Course, exercise: Exercise) -> HintReport:
     total = len(exercise.hints)
     for i in order:
         if i not in shown:
-            store.mark_hint(exercise.id, i)
+            ctx._write("the hint is shown, but not marked as seen", lambda: store.mark_hint(exercise.id, i))
             hint = exercise.hints[i]
             why = "it is about your latest failure" if hint.on in keys else ""
             return HintReport(exercise.id, hint, len(shown) + 1, total, why)
@@ -164,7 +193,7 @@ def solution(ctx: Course, exercise: Exercise, reveal: bool = False) -> str:
     if not passed and not reveal:
         raise CourseError(f"the solution of {exercise.id} opens once you pass it; to see it anyway, run "
                           f"`dl-course solution {exercise.id} --reveal` (this is recorded in your progress)")
-    store.record_reveal(exercise.id, forced=not passed)
+    ctx._write("the solution is shown, but that you looked was not recorded", lambda: store.record_reveal(exercise.id, forced=not passed))
     return exercise.solution.read_text(encoding="utf-8")
 
 

@@ -68,6 +68,10 @@ class Workspace:
 
     def scaffold(self, pack: Pack, chapter: Chapter) -> list[tuple[Path, bool]]:
         """Write the chapter's README and every missing stub; return (path, created) for each."""
+        with _writing(self.chapter_dir(chapter), "write the chapter's files"):
+            return self._scaffold(pack, chapter)
+
+    def _scaffold(self, pack: Pack, chapter: Chapter) -> list[tuple[Path, bool]]:
         folder = self.chapter_dir(chapter)
         folder.mkdir(parents=True, exist_ok=True)
         written = []
@@ -95,7 +99,12 @@ class Workspace:
         return out
 
     def reset(self, pack: Pack, exercise: Exercise) -> Path | None:
-        """Back the learner's file up, then put the starter back. Returns the backup's path."""
+        """Back the learner's file up, then put the starter back. Returns the backup's path.
+        Where either cannot be written, nothing is changed (the file is never replaced unbacked)."""
+        with _writing(self.file_for(pack, exercise), f"reset {exercise.id}"):
+            return self._reset(pack, exercise)
+
+    def _reset(self, pack: Pack, exercise: Exercise) -> Path | None:
         path = self.file_for(pack, exercise)
         backup = None
         if path.exists():
@@ -113,6 +122,29 @@ class Workspace:
         tmp.write_text(exercise.starter.read_text(encoding="utf-8"), encoding="utf-8")
         os.replace(tmp, path)
         return backup
+
+
+class _writing:
+    """Turn a failed write under `where` (read-only folder, no permission, full disk) into a
+    WorkspaceError that says what could not be done and why, instead of a traceback."""
+
+    def __init__(self, where: Path, doing: str):
+        self.where, self.doing = where, doing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, _tb):
+        if isinstance(e, OSError) and not isinstance(e, FileExistsError):
+            import errno
+
+            why = {errno.EROFS: "the folder is read-only (a read-only file system)",
+                   errno.EACCES: "you may not write there (permission denied)",
+                   errno.EPERM: "you may not write there (permission denied)",
+                   errno.ENOSPC: "the disk is full"}.get(e.errno, e.strerror or str(e))
+            where = e.filename or self.where
+            raise WorkspaceError(f"cannot {self.doing}: {why} ({where}); your own files are as they were") from None
+        return False
 
 
 def write_new(path: Path, text: str) -> bool:
@@ -159,6 +191,11 @@ def _read(marker: Path) -> Workspace:
 
 
 def create_workspace(root: Path, course: str | None = None) -> Workspace:
+    with _writing(root, f"create a dl-course workspace in {root}"):
+        return _create_workspace(root, course)
+
+
+def _create_workspace(root: Path, course: str | None) -> Workspace:
     root.mkdir(parents=True, exist_ok=True)
     marker = root / MARKER
     lines = ["# This folder is a dl-course workspace. Your progress lives in .dl-course/.", "format_version = 1"]
