@@ -142,3 +142,16 @@ def ignores_device(query, key, value, mask=None):
         scores = torch.where(mask, scores, hidden)
     alphas = scores.softmax(dim=-1)
     return alphas @ value, alphas
+
+
+@mistake("softmax_overflows", "The softmax is written as exp(scores) / exp(scores).sum(...): once a score passes "
+         "about 88, exp() overflows to inf in float32 and the weights become NaN (inf / inf). Use "
+         "torch.softmax(scores, dim=-1), which subtracts each row's largest score before exponentiating.",
+         provides="dot_product_attention")
+def softmax_overflows(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    e = torch.exp(scores)
+    alphas = e / e.sum(dim=-1, keepdim=True)
+    return alphas @ value, alphas

@@ -28,7 +28,10 @@ def pytorch():
 
 
 # Dk != Dv in most cases (it tells keys from values and the right scale), Lq != Lk, the three kinds
-# of mask, self-attention (query = key = value), a batch of 1 and a single key.
+# of mask, self-attention (query = key = value), a batch of 1 and a single key. `big` multiplies the
+# queries and keys, so the scores spread to about ±100: past about 88, exp() overflows in float32, and
+# a softmax written as exp(s) / exp(s).sum() gives NaN where torch.softmax (which subtracts the row's
+# largest score first) does not.
 GRID = [
     dict(n=1, lq=1, lk=1, dk=2, dv=3, attn="cross", mask="none"),
     dict(n=1, lq=3, lk=3, dk=4, dv=4, attn="cross", mask="none"),
@@ -37,14 +40,17 @@ GRID = [
     dict(n=3, lq=2, lk=7, dk=3, dv=9, attn="cross", mask="none"),
     dict(n=2, lq=6, lk=4, dk=16, dv=2, attn="cross", mask="full"),
     dict(n=1, lq=5, lk=8, dk=5, dv=5, attn="cross", mask="padding"),
+    dict(n=2, lq=4, lk=6, dk=4, dv=3, attn="cross", mask="padding", big=10),
+    dict(n=1, lq=5, lk=5, dk=8, dv=8, attn="self", mask="none", big=10),
 ]
 
 
 def inputs(c):
+    big = c.params.get("big", 1)
     if c.attn == "self":
-        query = key = value = c.randn(c.n, c.lq, c.dk)
+        query = key = value = c.randn(c.n, c.lq, c.dk) * big
     else:
-        query, key, value = c.randn(c.n, c.lq, c.dk), c.randn(c.n, c.lk, c.dk), c.randn(c.n, c.lk, c.dv)
+        query, key, value = c.randn(c.n, c.lq, c.dk) * big, c.randn(c.n, c.lk, c.dk) * big, c.randn(c.n, c.lk, c.dv)
     if c.mask == "padding":  # (N, 1, Lk): some keys hidden from every query
         mask = c.keep_mask(c.n, 1, c.lk)
     elif c.mask == "causal":  # (1, Lq, Lq): query i sees keys 0..i
