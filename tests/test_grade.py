@@ -101,7 +101,27 @@ def make_class(root: Path) -> Path:
     """))
     # Kills its learner process group (the judge's zygote with it): the rest of its batch must
     # still get fair verdicts.
-    write(subs / "kim" / "subsequent_mask.py", "import ctypes\nctypes.CDLL(None).kill(0, 9)\n")
+    # (Behind the boundary the signal reaches nothing: its session is PID 1 of its own namespace.)
+    write(subs / "kim" / "subsequent_mask.py", "import ctypes\nctypes.CDLL(None).kill(0, 9)\nraise SystemExit(3)\n")
+    # Rewrites the gradebook (sqlite3 raises no `open` audit event) and the exports, where --out
+    # is (it can read it off the judge's command line or guess it), then fails to import so its
+    # own verdict is "infra": the class's grades must be untouched.
+    out = root / "grades"
+    write(subs / "zed" / "subsequent_mask.py", textwrap.dedent(f"""
+        import sqlite3
+        try:
+            db = sqlite3.connect({str(out / 'gradebook.sqlite')!r})
+            db.execute("UPDATE verdicts SET score = 0, passed = 0")
+            db.commit()
+        except Exception:
+            pass
+        for name in ("grades.csv", "grades.json"):
+            try:
+                open({str(out)!r} + "/" + name, "w").write("student,zed")
+            except OSError:
+                pass
+        raise RuntimeError("done")
+    """))
     with zipfile.ZipFile(subs / "ivy.zip", "w") as z:                          # a zip with a top folder
         z.writestr("ivy/chapter09/subsequent_mask.py", GOOD)
         z.writestr("ivy/chapter09/quick_mask.py", wrong("upper_triangular"))
@@ -123,6 +143,7 @@ EXPECTED = {
     "ivy": ("10", "6.67", "16.67", ""),
     "jon": ("0", "0", "0", "subsequent_mask"),
     "kim": ("0", "0", "0", "quick_mask"),
+    "zed": ("0", "0", "0", "quick_mask"),
 }
 
 
@@ -180,7 +201,8 @@ def test_each_failure_is_reported_on_its_student(graded):
     assert "starting other processes is not allowed" in first_failure("fay", "quick_mask")["message"]
     assert first_failure("fay", "subsequent_mask")["name"] == "values"  # the patched allclose fooled nobody
     hal = first_failure("hal", "subsequent_mask")
-    assert hal["name"] == "loads" and "PermissionError" in hal["message"]
+    # Behind the boundary the classmate's file is not there at all; without it, reading is refused.
+    assert hal["name"] == "loads" and ("PermissionError" in hal["message"] or "FileNotFoundError" in hal["message"])
     assert by["gus"]["subsequent_mask"]["status"] == "missing" and by["gus"]["subsequent_mask"]["result"] is None
     assert by["cleo"]["subsequent_mask"]["file"] == "cleo/work/course/chapter09/subsequent_mask.py"
     assert by["ivy"]["quick_mask"]["file"] == "ivy.zip/ivy/chapter09/quick_mask.py" or \
@@ -188,8 +210,10 @@ def test_each_failure_is_reported_on_its_student(graded):
     assert by["ben"]["quick_mask"]["result"]["diagnosis"]["id"] == "no_diagonal"
     jon = first_failure("jon", "quick_mask")
     assert jon["name"] == "loads" and "PermissionError: refused" in jon["message"]
-    assert "refused 0 times" not in jon["message"]
-    assert "before answering" in first_failure("kim", "subsequent_mask")["message"]  # killed itself, alone
+    kim = first_failure("kim", "subsequent_mask")["message"]
+    assert "before answering" in kim or "exit(3)" in kim  # killed itself (no box) or nothing (box), alone
+    zed = first_failure("zed", "subsequent_mask")
+    assert zed["name"] == "loads" and "RuntimeError: done" in zed["message"]
     checks = [c for s in by.values() for e in s.values() if e["result"] for c in e["result"]["checks"]]
     assert not [c for c in checks if c["status"] == "error"], "a grader failure was left in the gradebook"
 
@@ -199,34 +223,34 @@ def test_misconception_counts(graded):
     report = json.loads((root / "grades" / "misconceptions.json").read_text())
     ex = {e["exercise"]: e for e in report["exercises"]}
     mask, quick = ex["subsequent_mask"], ex["quick_mask"]
-    assert (mask["submitted"], mask["passed"], mask["not_submitted"]) == (9, 4, 2)
-    assert (quick["submitted"], quick["passed"], quick["not_submitted"]) == (7, 1, 4)
+    assert (mask["submitted"], mask["passed"], mask["not_submitted"]) == (10, 4, 2)
+    assert (quick["submitted"], quick["passed"], quick["not_submitted"]) == (7, 1, 5)
     counts = {e: {m["id"]: m["count"] for m in ex[e]["mistakes"]} for e in ex}
     assert counts["subsequent_mask"] == {"upper_triangular": 1, "no_diagonal": 0, "float_mask": 0, "no_batch_dim": 0,
                                          "ignores_device": 0}
     assert counts["quick_mask"] == {"upper_triangular": 1, "no_diagonal": 1, "float_mask": 1, "no_batch_dim": 0,
                                     "ignores_device": 0}
     by_check = {g["check"]: sorted(g["students"]) for g in mask["unexplained"]["by_check"]}
-    assert by_check == {"loads": ["dan", "hal", "kim"], "values": ["fay"]}
+    assert by_check == {"loads": ["dan", "hal", "kim", "zed"], "values": ["fay"]}
     by_check = {g["check"]: sorted(g["students"]) for g in quick["unexplained"]["by_check"]}
     assert by_check == {"loads": ["fay", "jon"], "shape": ["eve"]}
     md = (root / "grades" / "misconceptions.md").read_text()
-    assert "| `upper_triangular` | 1 |" in md and "3 failures no known mistake explains" in md
+    assert "| `upper_triangular` | 1 |" in md and "5 failures no known mistake explains" in md
     assert "What the class got wrong" in proc.stdout
 
 
 def test_a_rerun_grades_only_what_changed(graded):
     root, _, subs, cli, _ = graded
     before = verdicts(root / "grades")
-    assert len(before) == 16
+    assert len(before) == 17
     write(subs / "ben" / "subsequent_mask.py", GOOD)  # ben fixes one file
     proc = cli("grade", str(subs), "--out", str(root / "grades"), "--workers", "2", "-e", "subsequent_mask,quick_mask",
                timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "exercises: subsequent_mask, quick_mask" in proc.stdout
-    assert "to grade now: 1   already in the gradebook: 15" in proc.stdout
+    assert "to grade now: 1   already in the gradebook: 16" in proc.stdout
     after = verdicts(root / "grades")
-    assert len(after) == 17 and set(before) <= set(after)
+    assert len(after) == 18 and set(before) <= set(after)
     assert rows(root / "grades")["ben"]["subsequent_mask"] == "10"
     assert rows(root / "grades")["ben"]["total"] == "16.67"
 
