@@ -65,6 +65,12 @@ def main() -> int:
                 shutil.copyfile(entry["suite"], copy)
                 entry["suite"] = copy
             plugin = JudgePlugin(job, zygote)
+            # Every reference and known mistake is imported before any learner code runs, so
+            # nothing a submission does to the files later (were it to reach them) enters the judge.
+            for entry in job["exercises"]:
+                plugin._module(entry["solution"], "reference", entry["id"])
+                if entry.get("mistakes") and os.path.isfile(entry["mistakes"]):
+                    plugin._module(entry["mistakes"], "mistakes", entry["id"])
             ini = os.path.join(root, "pytest.ini")
             with open(ini, "w") as f:
                 f.write("[pytest]\n")
