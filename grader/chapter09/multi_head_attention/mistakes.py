@@ -153,6 +153,43 @@ class MergeWithoutTranspose(_Projections):
         return self.out_proj(context), weights
 
 
+@mistake("split_without_transpose", "The heads are split with a plain view to (N, h, L, d_k), without going "
+         "through (N, L, h, d_k) and transpose(1, 2): each head then gets a block of whole tokens' features "
+         "instead of its own slice of every token's features. The merge back is right; the split must mirror it: "
+         "x.view(N, L, h, d_k).transpose(1, 2).", provides="MultiHeadAttention")
+class SplitWithoutTranspose(_Projections):
+    def forward(self, query, key, value, mask=None):
+        n, lq, _ = query.shape
+        q = self.q_proj(query).view(n, self.n_heads, lq, self.d_k)
+        k = self.k_proj(key).view(n, self.n_heads, key.shape[1], self.d_k)
+        v = self.v_proj(value).view(n, self.n_heads, value.shape[1], self.d_k)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
+        if mask is not None:
+            scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
+        weights = scores.softmax(dim=-1)
+        context = (weights @ v).transpose(1, 2).contiguous().view(n, lq, self.d_model)
+        return self.out_proj(context), weights
+
+
+@mistake("softmax_overflows", "The softmax is written as exp(scores) / exp(scores).sum(...): once a score passes "
+         "about 88, exp() overflows to inf in float32 and the weights become NaN (inf / inf). Use "
+         "torch.softmax(scores, dim=-1), which subtracts each row's largest score first.",
+         provides="MultiHeadAttention")
+class SoftmaxOverflows(_Projections):
+    def forward(self, query, key, value, mask=None):
+        n, lq, _ = query.shape
+        q = self.q_proj(query).view(n, lq, self.n_heads, self.d_k).transpose(1, 2)
+        k = self.k_proj(key).view(n, key.shape[1], self.n_heads, self.d_k).transpose(1, 2)
+        v = self.v_proj(value).view(n, value.shape[1], self.n_heads, self.d_k).transpose(1, 2)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_k)
+        if mask is not None:
+            scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
+        e = scores.exp()
+        weights = e / e.sum(dim=-1, keepdim=True)
+        context = (weights @ v).transpose(1, 2).reshape(n, lq, self.d_model)
+        return self.out_proj(context), weights
+
+
 @mistake("key_value_swapped", "Keys and values are swapped: the keys (through k_proj) are what the queries are "
          "compared with, the values (through v_proj) are what gets averaged.", provides="MultiHeadAttention")
 class KeyValueSwapped(_Projections):

@@ -51,7 +51,9 @@ def pytorch():
 
 
 # Several heads everywhere but one case (with one head some mistakes are invisible), Lq != Lk in
-# cross-attention, masks of both kinds, bias=False, a batch of 1.
+# cross-attention, masks of both kinds, bias=False, a batch of 1. `big` multiplies the queries and keys
+# so that the scores spread to about ±100: there exp() overflows in float32 and a softmax written as
+# exp(s) / exp(s).sum() gives NaN, where torch.softmax does not.
 GRID = [
     dict(n=1, lq=3, lk=3, d=8, h=2, bias=True, attn="self", mask="none"),
     dict(n=2, lq=4, lk=6, d=12, h=3, bias=True, attn="cross", mask="padding"),
@@ -59,15 +61,17 @@ GRID = [
     dict(n=3, lq=2, lk=7, d=6, h=1, bias=True, attn="cross", mask="none"),
     dict(n=2, lq=6, lk=3, d=32, h=8, bias=True, attn="cross", mask="full"),
     dict(n=1, lq=5, lk=4, d=20, h=5, bias=False, attn="cross", mask="padding"),
+    dict(n=2, lq=4, lk=5, d=16, h=2, bias=True, attn="cross", mask="padding", big=16),
 ]
 
 
 def inputs(c):
-    query = c.randn(c.n, c.lq, c.d)
+    big = c.params.get("big", 1)
+    query = c.randn(c.n, c.lq, c.d) * big
     if c.attn == "self":
         key = value = query
     else:
-        key, value = c.randn(c.n, c.lk, c.d), c.randn(c.n, c.lk, c.d)
+        key, value = c.randn(c.n, c.lk, c.d) * big, c.randn(c.n, c.lk, c.d)
     if c.mask == "padding":  # (N, 1, Lk): some keys hidden from every query
         mask = c.keep_mask(c.n, 1, c.lk)
     elif c.mask == "causal":  # (1, Lq, Lq): query i sees keys 0..i
