@@ -215,3 +215,17 @@ class IgnoresDevice(_Layers):
             scores = torch.where(mask, scores, torch.full(scores.shape, float("-inf")))
         alphas = torch.softmax(scores, dim=-1)
         return alphas @ value, alphas
+
+
+@mistake("softmax_overflows", "The softmax is written as exp(scores) / exp(scores).sum(...): once a score passes "
+         "about 88, exp() overflows to inf in float32 and the weights become NaN (inf / inf). Use "
+         "torch.softmax(scores, dim=-1), which subtracts each row's largest score first.",
+         provides="AdditiveAttention")
+class SoftmaxOverflows(_Layers):
+    def forward(self, query, key, value, mask=None):
+        scores = self.v(torch.tanh(self.w_query(query).unsqueeze(2) + self.w_key(key).unsqueeze(1))).squeeze(-1)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        e = scores.exp()
+        alphas = e / e.sum(dim=-1, keepdim=True)
+        return alphas @ value, alphas

@@ -51,6 +51,9 @@ GRID = [
     dict(n=2, lq=5, lk=3, dq=6, dk=4, h=8, dv=7, mask="full"),
     dict(n=1, lq=4, lk=6, dq=8, dk=3, h=5, dv=4, mask="full"),
     dict(n=4, lq=1, lk=7, dq=2, dk=9, h=3, dv=6, mask="padding"),
+    # v's weight multiplied by `big`: scores of about ±100, where exp() overflows in float32 and a
+    # softmax written as exp(s) / exp(s).sum() gives NaN (torch.softmax does not).
+    dict(n=2, lq=4, lk=6, dq=4, dk=6, h=8, dv=3, mask="padding", big=250),
 ]
 
 # For the shapes: every case has Lq != Lk (both > 1) and Dv unlike Dk, so a mix-up of the two
@@ -78,7 +81,9 @@ def inputs(c):
 
 def build(t, c):
     module = t.new("AdditiveAttention", c.dq, c.dk, c.h)
-    t.load_state(module, c.state_of(BookAttention, c.dq, c.dk, c.h))
+    state = c.state_of(BookAttention, c.dq, c.dk, c.h)
+    state["v.weight"] = state["v.weight"] * c.params.get("big", 1)
+    t.load_state(module, state)
     t.to(module, c.device, c.dtype)
     return module
 
