@@ -96,3 +96,33 @@ class NoFFN(_Layer):
         h, _ = self.self_attn(x, x, x, mask=target_mask)
         h, _ = self.cross_attn(h, states, states, mask=source_mask)
         return h
+
+
+class _ExpSumAttention(MultiHeadAttention):
+    """The course's attention with its softmax written as exp / sum (which overflows in float32)."""
+
+    def forward(self, query, key, value, mask=None):
+        n, lq, _ = query.shape
+        q, k, v = self._heads(self.q_proj(query)), self._heads(self.k_proj(key)), self._heads(self.v_proj(value))
+        scores = q @ k.transpose(-2, -1) / self.d_k ** 0.5
+        if mask is not None:
+            scores = scores.masked_fill(~mask.unsqueeze(-3), float("-inf"))
+        e = scores.exp()
+        weights = e / e.sum(dim=-1, keepdim=True)
+        return self.out_proj((weights @ v).transpose(1, 2).reshape(n, lq, self.d_model)), weights
+
+
+@mistake("softmax_overflows", "The layer is wired right, but the MultiHeadAttention it uses computes its softmax as exp(scores) / "
+         "exp(scores).sum(...): once a score passes about 88, exp() overflows in float32 and the output becomes "
+         "NaN. Use torch.softmax(scores, dim=-1) in multi_head_attention.py (it subtracts each row's largest "
+         "score first), then check multi_head_attention again.", provides="DecoderLayer")
+class SoftmaxOverflows(_Layer):
+    def __init__(self, d_model, n_heads, ff_units):
+        super().__init__(d_model, n_heads, ff_units)
+        self.self_attn = _ExpSumAttention(d_model, n_heads)
+        self.cross_attn = _ExpSumAttention(d_model, n_heads)
+
+    def forward(self, x, states, source_mask=None, target_mask=None):
+        h, _ = self.self_attn(x, x, x, mask=target_mask)
+        h, _ = self.cross_attn(h, states, states, mask=source_mask)
+        return self.ffn(h)

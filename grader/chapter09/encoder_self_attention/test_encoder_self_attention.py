@@ -17,6 +17,9 @@ GRID = [
     dict(n=1, L=5, d=16, h=4, ff=8, mask="padding"),
     dict(n=3, L=6, d=10, h=1, ff=12, mask="none"),
     dict(n=2, L=7, d=24, h=6, ff=32, mask="padding"),
+    # x multiplied by `big`: attention scores of about ±100, where exp() overflows in float32 (a softmax
+    # written as exp(s) / exp(s).sum() gives NaN there; torch.softmax does not).
+    dict(n=2, L=5, d=16, h=4, ff=16, mask="padding", big=16),
 ]
 
 
@@ -28,7 +31,7 @@ def padding_mask(c, n, length):
 
 
 def inputs(c):
-    x = c.randn(c.n, c.L, c.d)
+    x = c.randn(c.n, c.L, c.d) * c.params.get("big", 1)
     mask = padding_mask(c, c.n, c.L) if c.mask == "padding" else None
     return x, mask
 
