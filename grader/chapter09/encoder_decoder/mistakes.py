@@ -1,7 +1,8 @@
 """Known mistakes for encoder_decoder. Each class is a whole (wrong) EncoderDecoder.
 
 Shapes in comments: N batch, F features; il = input_len, tl = target_len. The coins are written
-so that p = 0 and p = 1 are exact (the suite only uses those), as the reference's are.
+so that p = 0 and p = 1 are exact, as the reference's are; with p = 0.5 the suite seeds the
+learner's process before each call, so a variant that draws as the learner does gives what it gives.
 """
 
 import torch
@@ -168,6 +169,23 @@ class TeacherForcingInverted(_Wrapper):
             out = self.decoder(inputs)
             outputs.append(out)
             forced = self.training and torch.rand(1).item() >= self.teacher_forcing_prob
+            inputs = target[:, i:i + 1] if forced else out
+        return torch.cat(outputs, dim=1)
+
+
+@mistake("tf_per_sequence", "The teacher-forcing coin is tossed once per sequence (before the loop), so a whole "
+         "sequence is either teacher-forced at every step or fed its own predictions at every step. Toss it at "
+         "every step, inside the loop: with p = 0.5 most sequences then mix the two.", provides="EncoderDecoder")
+class TeacherForcingPerSequence(_Wrapper):
+    def forward(self, X):
+        source, target = X[:, :self.input_len], X[:, self.input_len:]
+        self.decoder.init_hidden(self.encoder(source))
+        forced = self.coin()  # one draw for the whole batch of sequences
+        inputs = source[:, -1:]
+        outputs = []
+        for i in range(self.target_len):
+            out = self.decoder(inputs)
+            outputs.append(out)
             inputs = target[:, i:i + 1] if forced else out
         return torch.cat(outputs, dim=1)
 

@@ -1,15 +1,20 @@
 """Hidden suite: encoder_decoder (the seq2seq wrapper with teacher forcing).
 
 The encoder and decoder are the provided ones (seq2seq_support.py, beside exercise.toml), built
-inside each target with seeded weights and handed to the learner's EncoderDecoder. A coin with
-probability p in (0, 1) is not reproducible, so training mode is graded with p = 1 (always the
-true point) and p = 0 (always the prediction); evaluation mode with both p (it must ignore p).
+inside each target with seeded weights and handed to the learner's EncoderDecoder. Values in
+training mode are graded with p = 1 (always the true point) and p = 0 (always the prediction);
+evaluation mode with both p (it must ignore p). With p = 0.5 the coin's draws are the learner's
+own business (any random-number source, any order, one coin for the batch or one per sequence of
+it), so `coin_per_step` does not compare values with the reference: it replays the provided decoder
+here, step by step, and reads off from the learner's outputs which input each sequence received at
+each step (the true point or its own prediction). A coin tossed at every step mixes the two within
+a sequence; a coin tossed once per sequence never does.
 """
 
 import torch
 from torch import nn
 
-from dl_course.grading.harness import CheckFailed
+from dl_course.grading.harness import CaseRun, CheckFailed
 from seq2seq_support import Decoder, Encoder
 
 WHAT = "EncoderDecoder(encoder, decoder, input_len, target_len, p)(X)"
@@ -36,6 +41,12 @@ FREE = [dict(s, mode="train", p=0.0) for s in SIZES]
 # Evaluation: X is the source only, or the whole sequence (whose target part must be ignored).
 EVAL = [dict(s, mode="eval", p=p, x=x) for s in SIZES[:3] for p, x in ((1.0, "source"), (0.0, "source"), (1.0, "full"))]
 ALL = FORCED + FREE + EVAL
+# p = 0.5 over many steps, float64 on the CPU: with a coin per step, a sequence that is never (or
+# always) teacher-forced over 11 decisions has probability 2 / 2**11, and every sequence of every case
+# would have to be one; with a coin per sequence, none ever mixes.
+COIN = [dict(n=4, f=2, h=4, il=3, tl=12, mode="train", p=0.5),
+        dict(n=3, f=1, h=3, il=2, tl=12, mode="train", p=0.5),
+        dict(n=2, f=3, h=5, il=4, tl=12, mode="train", p=0.5)]
 # Gradients: fewer cases (the values are settled by then); free running is where detaching shows.
 GRADS = FORCED[1:3] + FREE[:3] + [EVAL[1], EVAL[5]]
 
@@ -66,6 +77,8 @@ def inputs(c):
 
 def probe(t, c):
     model = build(t, c)
+    if c.p not in (0.0, 1.0):
+        t.seed(c.seed)  # the same draws in every target, so a known mistake can match the learner's code
     return t.forward(model, inputs(c))
 
 
@@ -108,6 +121,90 @@ def test_teacher_forcing(grade):
 def test_free_running(grade):
     """Training with teacher_forcing_prob = 0: every next input is the decoder's own prediction"""
     grade.compare(probe, FREE, level="values", what=WHAT + " in training mode, p = 0")
+
+
+def _replay(case, outputs):
+    """Which input each sequence got at each step, read off the learner's outputs (N, tl, F).
+
+    Returns (forced, None), with forced an (N, tl - 1) bool tensor (True where the input of step i + 1
+    was the true target point i), or (None, step) when the output at `step` is neither what the true
+    point nor the fed-back prediction would give.
+    """
+    c = CaseRun(case)
+    X = inputs(c).double()
+    halves = _Halves(c.f, c.h).double()
+    halves.load_state_dict({k: v.double() for k, v in c.state_of(_Halves, c.f, c.h).items()})
+    source, target = X[:, :c.il], X[:, c.il:]
+    got = outputs.double()
+    forced = torch.zeros(c.n, c.tl - 1, dtype=torch.bool)
+
+    def close(a, b):
+        return ((a - b).abs() <= 1e-7 + 1e-6 * b.abs()).flatten(1).all(1)
+
+    with torch.no_grad():
+        dec = halves.decoder
+        dec.init_hidden(halves.encoder(source))
+        out = dec(source[:, -1:])
+        if not bool(close(got[:, :1], out).all()):
+            return None, 0
+        for i in range(1, c.tl):
+            hidden = dec.hidden
+            by_target = dec(target[:, i - 1:i])
+            hidden_target = dec.hidden
+            dec.hidden = hidden
+            by_feedback = dec(got[:, i - 1:i])
+            hidden_feedback = dec.hidden
+            is_target, is_feedback = close(got[:, i:i + 1], by_target), close(got[:, i:i + 1], by_feedback)
+            if not bool((is_target | is_feedback).all()):
+                return None, i
+            forced[:, i - 1] = is_target & ~is_feedback
+            pick = forced[:, i - 1].view(1, -1, 1)
+            dec.hidden = torch.where(pick, hidden_target, hidden_feedback)
+    return forced, None
+
+
+def test_coin_per_step(grade):
+    """With teacher_forcing_prob = 0.5 the coin is tossed at every step: one sequence mixes true points and predictions"""
+    cases = grade.cases(COIN, dtypes=("float64",), devices=("cpu",))
+    mixed, kinds, seen = 0, set(), []
+    for case in cases:
+        got, fault = grade.run(grade.learner, probe, case)
+        if fault:
+            raise CheckFailed(f"{WHAT} in training mode, p = 0.5: {fault.get('type')}: {fault.get('message')}\n"
+                              f"  case: {case.label}", case=case.label, fault=fault)
+        out = got["output"]
+        values = getattr(out, "values", None)
+        if values is None or tuple(values.shape) != (case.params["n"], case.params["tl"], case.params["f"]):
+            raise CheckFailed(f"{WHAT} in training mode, p = 0.5: expected a tensor of shape "
+                              f"({case.params['n']}, {case.params['tl']}, {case.params['f']})\n  case: {case.label}",
+                              case=case.label)
+        forced, step = _replay(case, values)
+        if forced is None:
+            raise CheckFailed(
+                f"{WHAT} in training mode, p = 0.5: the output at step {step} is neither what the decoder gives "
+                f"when fed the true point {step - 1} nor what it gives when fed its own prediction of step "
+                f"{step - 1}" + (" (the first step's input is the last source point)" if step == 0 else "") +
+                f"\n  case: {case.label}", case=case.label, diagnosis=grade.diagnose(probe, cases))
+        seen.append(forced)
+        mixed += int((forced.any(1) & ~forced.all(1)).sum())
+        kinds |= {bool(x) for x in forced.flatten().tolist()}
+    if mixed:
+        return
+    sequences = sum(f.shape[0] for f in seen)
+    steps = seen[0].shape[1] + 1
+    if len(kinds) == 1:
+        what = "the true point" if kinds == {True} else "its own prediction"
+        raise CheckFailed(
+            f"{WHAT} in training mode, p = 0.5: in all {sequences} sequences of {steps} steps, every step after "
+            f"the first was fed {what}. With probability 0.5 about half the steps should be teacher-forced: "
+            "draw a number in [0, 1) at every step and teach when it is below p (torch.rand(1).item() < p).",
+            case=cases[0].label, diagnosis=grade.diagnose(probe, cases))
+    per_sequence = next((m for m, _ in grade.mistakes if m.id == "tf_per_sequence"), None)
+    raise CheckFailed(
+        f"{WHAT} in training mode, p = 0.5: in each of {sequences} sequences of {steps} steps, the decoder was "
+        "either fed the true point at every step or its own prediction at every step, never a mix: the coin "
+        "decides once per sequence. Toss it at every step, inside the loop.",
+        case=cases[0].label, diagnosis=grade.diagnose(probe, cases) or per_sequence)
 
 
 def test_evaluation(grade):
