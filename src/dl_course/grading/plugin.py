@@ -185,11 +185,22 @@ class JudgePlugin:
                 raise CheckFailed(f"'{name}' should be {words[kind]}, but it is {words.get(mine, mine)}")
 
     def _api(self, run: ExerciseRun) -> None:
-        used = run.learner.forbidden if run.learner else {}
+        from dl_course.grading.static import findings
+
+        used = dict(run.learner.forbidden) if run.learner else {}
         if used:
             calls = "; ".join(f"{name}" + (f" ({where} of your file)" if where else "") for name, where in used.items())
             raise CheckFailed(f"your code calls {calls}, which this exercise forbids: build it from basic tensor "
                               "operations instead")
+        # What the judge reads in the source itself (the run-time watch above lives in the learner's
+        # process, which can switch it off).
+        seen = findings(run.job["file"], run.job.get("forbid", []), run.job.get("support", []))
+        if run.job.get("variant"):  # a known mistake (author validate) imports its decorator from dl_course
+            seen.pop("dl_course (the grader's own runtime)", None)
+        if seen:
+            uses = "; ".join(f"{name} ({where})" for name, where in seen.items())
+            raise CheckFailed(f"your code uses {uses}, which this exercise does not allow: build it from basic "
+                              "tensor operations instead")
 
     # -- the fixture ------------------------------------------------------------------------
     @pytest.fixture

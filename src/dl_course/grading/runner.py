@@ -89,6 +89,7 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
         "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
         "hidden_dirs": [str(d) for d in sub.hidden],
+        "support": list(ex.support),
         # With more hidden folders (a class), the file's own folder stays readable even inside one.
         "allow_dirs": [folder] if sub.hidden else [],
         # Trusted imports in the judge: the reference's siblings (earlier exercises) and support files.

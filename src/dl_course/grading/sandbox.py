@@ -90,6 +90,71 @@ def apply_limits(memory_bytes: int | None) -> None:
             pass
 
 
+# A forbidden name stands for its whole family of aten ops: forbidding `torch.nn.GRUCell` also
+# forbids `aten::gru`, `aten::_thnn_fused_gru_cell`, `aten::quantized_gru_cell`, … however reached.
+_FAMILIES = (
+    (("gru",), ("gru",)),
+    (("lstm",), ("lstm",)),
+    (("rnn",), ("rnn_tanh", "rnn_relu")),
+    (("scaled_dot_product",), ("scaled_dot_product",)),
+    (("multiheadattention", "multi_head_attention"), ("multi_head_attention", "transformer_encoder_layer")),
+    (("transformer",), ("transformer_encoder_layer", "multi_head_attention", "transformer_decoder")),
+    (("layer_norm", "layernorm"), ("layer_norm",)),
+)
+
+
+def op_families(forbidden: list[str]) -> tuple[str, ...]:
+    """The aten op-name fragments that the forbidden names stand for."""
+    out: list[str] = []
+    for name in forbidden:
+        last = name.rsplit(".", 1)[-1].lower() if not name.startswith("torch.ops.") else name.split(".")[3].lower()
+        for keys, fragments in _FAMILIES:
+            if any(k in last for k in keys):
+                out += [f for f in fragments if f not in out]
+    return tuple(out)
+
+
+def forbid_at_dispatcher(fragments: tuple[str, ...]) -> list[str]:
+    """Make every aten op of these families raise, for the rest of this process, whichever Python
+    route reaches it (a popped torch-function mode, DisableTorchFunction, torch.ops, a module).
+    Returns the ops so fenced."""
+    if not fragments:
+        return []
+    import warnings
+
+    import torch
+    from torch.library import Library
+
+    global _LIBRARY
+    _LIBRARY = Library("aten", "IMPL")  # kept for the life of the process
+    has = torch._C._dispatch_has_kernel_for_dispatch_key
+    fenced = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "overriding a previously registered kernel"
+        for full in torch._C._dispatch_get_all_op_names():
+            if not full.startswith("aten::"):
+                continue
+            qualified = full[len("aten::"):]
+            if not any(f in qualified.split(".")[0] for f in fragments):
+                continue
+
+            def refuse(*args, _op=qualified, **kwargs):
+                raise RuntimeError(f"dl-course: torch.ops.aten.{_op} is forbidden in this exercise: build it from "
+                                   "basic tensor operations instead")
+
+            for key in ("CompositeImplicitAutograd", "CompositeExplicitAutograd", "CPU", "CUDA", "Meta"):
+                if has(full, key):
+                    try:
+                        _LIBRARY.impl(qualified, refuse, key)
+                        fenced.append(qualified)
+                    except RuntimeError:
+                        pass
+    return fenced
+
+
+_LIBRARY = None
+
+
 class ApiWatch:
     """Records calls to forbidden functions and modules, with the learner's line that made them."""
 
@@ -112,6 +177,9 @@ class ApiWatch:
         # Any route to a forbidden function: `torch.gru_cell` forbidden also forbids the aten op
         # of that name, however it is reached (`torch.ops.aten.gru_cell`, `.default`, …).
         self.aten = {name.rsplit(".", 1)[-1] for name in functions if not name.startswith(("aten.", "torch.ops."))}
+        self.families = op_families(list(forbidden))
+        # Modules of the same name elsewhere in torch (torch.ao.nn.quantizable.LSTMCell for torch.nn.LSTMCell).
+        module_names = {cls.__name__ for _, cls in modules}
         watch = self
 
         class Mode(TorchFunctionMode):
@@ -122,7 +190,7 @@ class ApiWatch:
                         watch.record(name)
                     else:
                         op = _aten_name(func)
-                        if op in watch.aten:
+                        if op is not None and (op in watch.aten or any(f in op for f in watch.families)):
                             watch.record(f"torch.ops.aten.{op}")
                 return func(*args, **(kwargs or {}))
 
@@ -132,6 +200,9 @@ class ApiWatch:
                 for name, cls in modules:
                     if isinstance(module, cls):
                         watch.record(name)
+                kind = type(module)
+                if kind.__name__ in module_names and kind.__module__.startswith("torch."):
+                    watch.record(f"{kind.__module__}.{kind.__name__}")
 
             torch.nn.modules.module.register_module_forward_pre_hook(pre_hook)
 
@@ -147,6 +218,8 @@ class ApiWatch:
 
     def start(self) -> None:
         self.mode.__enter__()
+        # The second layer, which learner code cannot switch off from Python: the ops raise.
+        forbid_at_dispatcher(self.families)
 
 
 def _aten_name(func: Any) -> str | None:

@@ -1,0 +1,87 @@
+"""Forbidden APIs reached by every route the issue found: none may pass `dot_product_attention`
+(which forbids `F.scaled_dot_product_attention`), and the honest reference still does.
+
+Each route gets the math right (weights by hand, the context from the forbidden kernel), so
+only the API rule can fail it: the kernels raise at the dispatcher for the whole session, and
+the judge reads the source for reaching into torch's internals.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from conftest import Cli, reference_source
+
+HEAD = """
+import math
+import torch
+import torch.nn.functional as F
+
+
+def _weights(query, key, mask):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+"""
+
+ROUTES = {
+    "popped_mode_stack": """
+        def dot_product_attention(query, key, value, mask=None):
+            while torch._C._len_torch_function_stack():
+                torch._C._pop_torch_function_stack()
+            return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
+    "disable_torch_function": """
+        def dot_product_attention(query, key, value, mask=None):
+            with torch._C.DisableTorchFunction():
+                out = F.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+            return out, _weights(query, key, mask)
+    """,
+    "math_variant": """
+        def dot_product_attention(query, key, value, mask=None):
+            out, weights = torch._scaled_dot_product_attention_math(query, key, value, attn_mask=mask)
+            return out, weights
+    """,
+    "watch_patched": """
+        import dl_course.grading.sandbox as fence
+        fence.ApiWatch.record = lambda self, name: None
+
+        def dot_product_attention(query, key, value, mask=None):
+            return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
+    "by_name_at_run_time": """
+        def dot_product_attention(query, key, value, mask=None):
+            fn = getattr(F, "scaled_" + "dot_product_attention")
+            return fn(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
+}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("api")
+    cli = Cli(ws, None)
+    assert cli("start", "chapter9", "--no-tui").returncode == 0
+    return cli, ws / "chapter09" / "dot_product_attention.py"
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_a_forbidden_kernel_is_refused_by_any_route(workspace, route):
+    cli, path = workspace
+    path.write_text(HEAD + textwrap.dedent(ROUTES[route]))
+    code, report = cli.json("check", "dot_product_attention")
+    result = report["results"][0]
+    assert code == 1 and not result["passed"], result
+    failed = [c for c in result["checks"] if c["status"] == "failed"]
+    text = " ".join(c["message"] for c in failed)
+    assert "forbidden" in text or "does not allow" in text, text
+
+
+def test_the_reference_still_passes(workspace):
+    cli, path = workspace
+    path.write_text(reference_source("dot_product_attention"))
+    code, report = cli.json("check", "dot_product_attention")
+    assert code == 0, report["results"][0]["checks"]
