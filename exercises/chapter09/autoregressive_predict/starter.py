@@ -25,17 +25,15 @@ def autoregressive_predict(decoder, states, first_input, steps, source_mask=None
         source_mask: None, or a bool (N, 1, Ls) mask of the source; passed on as it is.
 
     Returns:
-        (N, steps, F): the predictions, in order (first_input is not part of them).
+        (N, steps, F): the predictions, in order (first_input is not part of them), detached.
 
     At step k (k = 1 .. steps) the decoder's inputs are first_input followed by the k - 1
     predictions so far, (N, k, F), with target_mask = the (1, k, k) lower-triangular bool mask
     (on the inputs' device). The new prediction is the LAST position of the decoder's output,
-    (N, 1, F).
-
-    Gradients: append a detached copy of the prediction to the inputs (no gradient through the
-    feedback loop), but return the predictions themselves, not detached: each one keeps the
-    graph of the decoder call that made it.
+    (N, 1, F). Append it to the inputs, detached: a prediction is plain data from then on, and
+    no gradient flows through the loop. At the end, the inputs without their first point are
+    the answer.
     """
-    # TODO: loop `steps` times: mask for the current length, call the decoder, keep the last
-    #       output step, feed a detached copy back; then join the predictions along dim 1.
+    # TODO: loop `steps` times: mask for the current length, call the decoder, append the last
+    #       output position (detached) to the inputs; then drop the first point.
     raise NotImplementedError("autoregressive_predict is not written yet")

@@ -15,15 +15,14 @@ def _causal(t, device):
 # -- wrong shape ----------------------------------------------------------------------------------
 
 @mistake("returns_first_input", "The answer starts with first_input: return only the `steps` predictions, "
-         "(N, steps, F), e.g. inputs[:, 1:] or a list of the predictions joined with torch.cat.",
+         "(N, steps, F): inputs[:, 1:].",
          provides="autoregressive_predict")
 def returns_first_input(decoder, states, first_input, steps, source_mask=None):
-    inputs, predictions = first_input, [first_input]
+    inputs = first_input
     for _ in range(steps):
         out = decoder(inputs, states, source_mask, _causal(inputs.shape[1], inputs.device))
-        predictions.append(out[:, -1:])
-        inputs = torch.cat([inputs, out[:, -1:].detach()], dim=1)
-    return torch.cat(predictions, dim=1)
+        inputs = torch.cat([inputs, out[:, -1:]], dim=1).detach()
+    return inputs
 
 
 @mistake("mask_fixed_size", "The target mask is built once for `steps` positions, but at step k the inputs have k "
@@ -95,16 +94,16 @@ def appends_whole_output(decoder, states, first_input, steps, source_mask=None):
 
 # -- right values, wrong gradients ----------------------------------------------------------------
 
-@mistake("not_detached", "The prediction is fed back without .detach(): the values are right, but the gradient "
-         "of each prediction then also flows back through every earlier step. Append a detached copy, "
-         "out[:, -1:].detach(), and return the prediction itself.", provides="autoregressive_predict")
+@mistake("not_detached", "The predictions are fed back without .detach(): the values are right, but every "
+         "prediction then drags the graph of all the decoder calls before it, and a gradient from a later "
+         "prediction flows back through the earlier ones. Detach what you append: "
+         "inputs = torch.cat([inputs, out[:, -1:]], dim=1).detach().", provides="autoregressive_predict")
 def not_detached(decoder, states, first_input, steps, source_mask=None):
-    inputs, predictions = first_input, []
+    inputs = first_input
     for _ in range(steps):
         out = decoder(inputs, states, source_mask, _causal(inputs.shape[1], inputs.device))
-        predictions.append(out[:, -1:])
         inputs = torch.cat([inputs, out[:, -1:]], dim=1)
-    return torch.cat(predictions, dim=1)
+    return inputs[:, 1:]
 
 
 # -- wrong device ---------------------------------------------------------------------------------

@@ -4,12 +4,18 @@ The decoder is the provided ToyDecoder (autoregressive_support.py, beside exerci
 each target with seeded weights and handed to the learner's function. It has two layers of
 masked self-attention, so the LAST position of its output (the only one kept) changes when the
 target mask is missing or wrong: the value checks see the mask without having to record it.
-Detaching shows in the gradients: the reference feeds back detached copies but returns each
-prediction with the graph of the call that made it, so gradients that also flow through the
-feedback loop differ.
+
+The convention is the book's: predictions are fed back detached and returned detached (as
+inputs[:, 1:]). The gradient check only asks that no gradient flows through the feedback loop: an
+answer that carries no gradient at all passes, and so does one that keeps each prediction's own
+decoder call in its graph (`per_step` below) while feeding back detached copies; an answer whose
+gradient also runs through the fed-back predictions fails.
 """
 
 import torch
+
+from dl_course.grading.harness import CheckFailed
+from dl_course.grading.targets import LocalTarget
 
 from autoregressive_support import ToyDecoder
 
@@ -66,9 +72,47 @@ def test_values(grade):
     grade.compare(probe, GRID, level="values", what=WHAT)
 
 
+def _per_step(decoder, states, first_input, steps, source_mask=None):
+    """Trusted: detached feedback, but each returned prediction keeps the graph of its own step."""
+    inputs, predictions = first_input, []
+    for _ in range(steps):
+        t = inputs.shape[1]
+        mask = torch.ones(t, t, dtype=torch.bool, device=inputs.device).tril().unsqueeze(0)
+        last = decoder(inputs, states, source_mask, mask)[:, -1:]
+        predictions.append(last)
+        inputs = torch.cat([inputs, last.detach()], dim=1)
+    return torch.cat(predictions, dim=1)
+
+
+def per_step():
+    return LocalTarget({"autoregressive_predict": _per_step}, "predictions with their own step's graph")
+
+
+def _carries_no_gradient(run):
+    """True when the answer is detached, or nothing non-zero reached states or first_input."""
+    grads = run.get("grads") if isinstance(run, dict) else None
+    if not isinstance(grads, dict) or not grads.get("connected"):
+        return True
+    for g in list(grads.get("inputs") or []) + list((grads.get("kwargs") or {}).values()):
+        values = getattr(g, "values", None)
+        if values is not None and bool((values != 0).any()):
+            return False
+    return True
+
+
 def test_gradients(grade):
-    """Fed-back predictions are detached; the returned ones keep their own step's graph"""
-    grade.compare(probe_grads, GRID[1:5], grads=True, what=WHAT + " then backward")
+    """No gradient flows through the feedback loop: each fed-back prediction is detached"""
+    cases = grade.cases(GRID[1:5])
+    for case in cases:
+        got, fault = grade.run(grade.learner, probe_grads, case)
+        if fault:
+            raise CheckFailed(f"{WHAT} then backward: {fault.get('type')}: {fault.get('message')}\n"
+                              f"  case: {case.label}", case=case.label, fault=fault)
+    if all(_carries_no_gradient(grade.run(grade.learner, probe_grads, case)[0]) for case in cases):
+        return  # the book's way: detached predictions
+    grade.compare(probe_grads, GRID[1:5], grads=True, against=per_step(),
+                  what=WHAT + " then backward (the predictions carry a gradient, so it must come from each "
+                  "prediction's own decoder call only, not through the predictions fed back before it)")
 
 
 def test_device(grade):
