@@ -7,9 +7,10 @@ submission) and returns plain dicts. It never touches the gradebook.
 
 Isolation between students: each submission's code may not read the other submissions'
 files (the staging area of every class run on the machine, the instructor's SUBMISSIONS and
---out folders), nor the pack's hidden suites and references; only its own staged folder. When a submission brings down the judge or its learner zygote,
-the submissions left without a fair verdict are graded again in a fresh judge (one at a time
-if need be), so only that student is hit.
+--out folders), nor the pack's hidden suites and references; only its own staged folder. Behind the OS boundary
+(grading.boundary) a submission's code sees none of them at all and cannot reach its judge, so
+a batch is graded once; whatever still gets no fair verdict (a judge killed from outside) is
+left unrecorded for the next run.
 
     task = {"course": DIR | None, "device": "cpu", "seed": 123, "run": "a1b2c3",
             "hide": [folder, …], "items": [item, …]}
@@ -89,30 +90,6 @@ def _not_a_fair_verdict(result) -> bool:
     return bool(result.error and not result.checks) or any(c.status == "error" for c in result.checks)
 
 
-def _grade_fairly(grade, pack, subs: list, device: str, seed: int, on_progress=None) -> list:
-    """`grade` the batch in one judge; grade again, in a fresh judge, whatever got no fair verdict.
-
-    The judge itself survives what a submission does to its own process group or to the zygote
-    (it starts a fresh one), but a judge that dies (killed from outside, out of memory) leaves
-    the submissions after it without a fair verdict. Those are graded
-    again together; when that makes no progress, one at a time, each in a judge of its own.
-    """
-    results = grade(pack, subs, device=device, seed=seed, on_progress=on_progress)
-    if len(subs) == 1:
-        return results
-    unfair = [n for n, r in enumerate(results) if _not_a_fair_verdict(r)]
-    if not unfair:
-        return results
-    again = [subs[n] for n in unfair]
-    if len(again) == len(subs):
-        redone = [grade(pack, [s], device=device, seed=seed)[0] for s in again]
-    else:
-        redone = _grade_fairly(grade, pack, again, device, seed)
-    for n, result in zip(unfair, redone):
-        results[n] = result
-    return results
-
-
 def grade_batch(task: dict[str, Any], on_progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Grade one batch; see the module's docstring for the shapes in and out.
 
@@ -169,11 +146,11 @@ def grade_batch(task: dict[str, Any], on_progress: Callable[[str], None] | None 
         # Several judges share the machine's cores: each of their processes gets its share of
         # torch threads (measured: 1 thread each grades a class faster than the default).
         graded = functools.partial(grade, threads=task.get("threads"))
-        results = _grade_fairly(graded, pack, subs, device, seed, on_progress) if subs else []
+        results = graded(pack, subs, device=device, seed=seed, on_progress=on_progress) if subs else []
         for (i, item), result in zip(todo, results):
             if _not_a_fair_verdict(result):
-                # Even alone, in a judge of its own, it got no verdict (a judge killed from outside,
-                # a grader bug): not recorded, so the next run tries again.
+                # No verdict (a judge killed from outside, a grader bug): not recorded, so the next
+                # run tries again. Learner code cannot cause this: it cannot reach its judge.
                 first = next((c for c in result.checks if c.status == "error"), None)
                 answers[i] = {"key": item["key"], "infra": result.error or (first.message if first else "no verdict")}
             else:
