@@ -48,6 +48,27 @@ class SpeedUsesI(nn.Module):
         return x * math.sqrt(self.d_model) + self.pe[:, :x.size(1)]
 
 
+@mistake("speed_index_doubled", "The exponent doubles an index that already counts in steps of 2: with "
+         "i = 0, 2, 4, ... (torch.arange(0, d_model, 2)), the speed is 10000^(−i/d_model); writing "
+         "10000^(−2i/d_model) as well makes it 10000^(−4k/d_model), so the slow columns turn far too slowly. "
+         "Double the pair number k = 0, 1, 2, ..., or use the even column index as it is, not both.",
+         provides="PositionalEncoding")
+class SpeedIndexDoubled(nn.Module):
+    def __init__(self, max_len, d_model):
+        super().__init__()
+        self.d_model = d_model
+        pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+        even = torch.arange(0, d_model, 2, dtype=torch.float64)      # already 2k
+        speeds = 1.0 / 10000.0 ** (2 * even / d_model)                # doubled once more
+        pe = torch.empty(max_len, d_model, dtype=torch.float64)
+        pe[:, 0::2] = torch.sin(pos * speeds)
+        pe[:, 1::2] = torch.cos(pos * speeds)
+        self.register_buffer("pe", pe.float().unsqueeze(0))
+
+    def forward(self, x):
+        return x * math.sqrt(self.d_model) + self.pe[:, :x.size(1)]
+
+
 @mistake("float64_table", "The table is float64 (built with NumPy or dtype=torch.float64): store it in the default "
          "dtype, float32, like every other tensor of a fresh module; .to(dtype) converts it when needed.",
          provides="PositionalEncoding")

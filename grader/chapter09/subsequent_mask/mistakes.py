@@ -16,8 +16,9 @@ def without_diagonal(size, device=None):
     return torch.ones(size, size, dtype=torch.bool, device=device).tril(-1).unsqueeze(0)
 
 
-@mistake("float_mask", "The mask holds 0.0/1.0 floats; masks here are bool (True = may attend), "
-         "so ~mask and masked_fill work as expected.", provides="subsequent_mask")
+@mistake("float_mask", "The mask holds 0.0/1.0 floats (what 1 - torch.triu(torch.ones(1, L, L), diagonal=1) "
+         "gives before the book's .bool()); masks here are bool (True = may attend), so ~mask and masked_fill "
+         "work as expected: add .bool(), or build it from a bool tensor.", provides="subsequent_mask")
 def float_mask(size, device=None):
     return torch.ones(size, size, device=device).tril().unsqueeze(0)
 
