@@ -12,16 +12,18 @@ ADVISORY = ("note: no OS boundary on this machine ({why}): learner code runs wit
 
 
 def boundary_missing() -> str | None:
-    """Why learner code cannot be boxed here, or None when it can (probed once, ~20 ms, no torch)."""
-    from dl_course.grading.boundary import status
+    """Why learner code cannot be boxed here, or None when it can (no subprocess, no torch)."""
+    from dl_course.grading.boundary import likely
 
-    st = status()
-    return None if st.box else st.why_not
+    return likely()
 
 
 def require_isolation(allow: bool) -> None:
     """Class grading: refuse without a boundary, unless the instructor explicitly allows it."""
-    why = boundary_missing()
+    from dl_course.grading.boundary import status
+
+    st = status()  # the real probe: a class is worth the 0.1 s
+    why = None if st.box else st.why_not
     if why is None:
         return
     console = make_console(stderr=True)

