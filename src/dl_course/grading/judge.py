@@ -94,7 +94,7 @@ def main() -> int:
         detail = "".join(traceback.format_exception(exc))[-4000:] if job.get("author") else str(exc)
         results = _crashed(job, f"the grader crashed: {detail}")
     # The verdict goes out first; the runner reads it without waiting for the zygote to be torn down.
-    out.write(json.dumps({"version": 1, "results": results}))
+    out.write(json.dumps({"version": 1, "nonce": job.get("nonce"), "results": results}))
     out.flush()
     out.close()
     # The plugin may have replaced a zygote that a submission killed: close the one in use.

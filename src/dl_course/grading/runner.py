@@ -12,6 +12,7 @@ import atexit
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -339,8 +340,11 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         return []
     seed = random.randrange(1, 10**6) if seed is None else seed
     devices = resolve_devices(device)
+    # Only the judge read this (on its stdin): a verdict without it did not come from the judge.
+    nonce = secrets.token_hex(16)
     job = {
         "exercises": [_job_entry(pack, s) for s in subs], "seed": seed, "devices": devices, "author": author,
+        "nonce": nonce,
         "hidden_dirs": [str(d) for d in pack.hidden_dirs], "memory_bytes": DEFAULT_MEMORY,
     }
     budget = 90 + sum(s.exercise.time_limit_s + 15 for s in subs)
@@ -368,6 +372,8 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         raise
     try:
         answer = json.loads(raw)
+        if not isinstance(answer, dict) or answer.get("nonce") != nonce:
+            raise ValueError("not the judge's verdict")
         results = [ExerciseResult.from_dict(r) for r in answer["results"]]
     except (ValueError, KeyError, TypeError):
         tail = stderr.decode("utf-8", "replace")[-1500:]
