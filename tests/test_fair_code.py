@@ -1,0 +1,179 @@
+"""Real code, graded fairly: what the book and common tutorials write passes, two classic slips fail by name.
+
+Each test writes one learner file in the style it names into a fresh chapter 9 workspace of the
+built-in course and runs the real `dl-course check` on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import Cli, by_id
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Cli:
+    ws = tmp_path / "work"
+    ws.mkdir()
+    cli = Cli(ws, None)  # the built-in course, every exercise of chapter 9
+    proc = cli("start", "chapter9")
+    assert proc.returncode == 0, proc.stderr
+    return cli
+
+
+def grade(cli: Cli, exercise: str, source: str) -> dict:
+    (cli.cwd / "chapter09" / f"{exercise}.py").write_text(source)
+    _, report = cli.json("check", exercise)
+    return by_id(report)[exercise]
+
+
+def failed_checks(result: dict) -> list[str]:
+    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+
+
+BOOK_PREDICT = '''
+import torch
+
+
+def autoregressive_predict(decoder, states, first_input, steps, source_mask=None):
+    # As the book's predict(): grow the inputs, detach them, drop the first point at the end.
+    inputs = first_input
+    for i in range(steps):
+        size = inputs.shape[1]
+        mask = (1 - torch.triu(torch.ones(1, size, size, device=inputs.device), diagonal=1)).bool()
+        out = decoder(inputs, states, source_mask, mask)
+        out = torch.cat([inputs, out[:, -1:, :]], dim=-2)
+        inputs = out.detach()
+    return inputs[:, 1:, :]
+'''
+
+
+def test_book_detached_predict_passes(course):
+    result = grade(course, "autoregressive_predict", BOOK_PREDICT)
+    assert result["passed"], failed_checks(result)
+    assert result["score"] == result["max_score"]
+
+
+NUMPY_ATTENTION = '''
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def dot_product_attention(query, key, value, mask=None):
+    d_k = query.size(-1)
+    scores = torch.bmm(query, key.permute(0, 2, 1)) / np.sqrt(d_k)
+    if mask is not None:
+        scores = scores.masked_fill(mask == 0, -1e9)
+    alphas = F.softmax(scores, dim=-1)
+    return torch.bmm(alphas, value), alphas
+'''
+
+
+def test_numpy_scale_in_attention_passes(course):
+    result = grade(course, "dot_product_attention", NUMPY_ATTENTION)
+    assert result["passed"], failed_checks(result)
+
+
+NUMPY_POSITIONAL_ENCODING = '''
+import numpy as np
+import torch
+from torch import nn
+
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, max_len, d_model):
+        super().__init__()
+        self.d_model = d_model
+        pe = torch.zeros(max_len, d_model)
+        where = torch.arange(0, max_len).float().unsqueeze(1)
+        speed = torch.exp(torch.arange(0, d_model, 2).float() * (-np.log(10000.0) / d_model))
+        pe[:, 0::2] = torch.sin(where * speed)
+        pe[:, 1::2] = torch.cos(where * speed)
+        self.register_buffer("pe", pe.unsqueeze(0))
+
+    def forward(self, x):
+        return x * np.sqrt(self.d_model) + self.pe[:, :x.size(1), :]
+'''
+
+
+def test_numpy_positional_encoding_passes(course):
+    result = grade(course, "positional_encoding", NUMPY_POSITIONAL_ENCODING)
+    assert result["passed"], failed_checks(result)
+
+
+EXP_SUM_ATTENTION = '''
+import math
+
+import torch
+
+
+def dot_product_attention(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.exp(scores)
+    weights = weights / torch.sum(weights, dim=-1, keepdim=True)
+    return weights @ value, weights
+'''
+
+
+def test_exp_over_sum_softmax_fails_by_name(course):
+    result = grade(course, "dot_product_attention", EXP_SUM_ATTENTION)
+    assert not result["passed"]
+    assert (result["diagnosis"] or {}).get("id") == "softmax_overflows", failed_checks(result)
+
+
+SEQ2SEQ = '''
+import random
+
+import torch
+from torch import nn
+
+
+class EncoderDecoder(nn.Module):
+    def __init__(self, encoder, decoder, input_len, target_len, teacher_forcing_prob=0.5):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+        self.input_len, self.target_len = input_len, target_len
+        self.teacher_forcing_prob = teacher_forcing_prob
+
+    def forward(self, X):
+        source, target = X[:, :self.input_len], X[:, self.input_len:]
+        self.decoder.init_hidden(self.encoder(source))
+        inputs, outputs = source[:, -1:], []
+{coin_before}
+        for i in range(self.target_len):
+            out = self.decoder(inputs)
+            outputs.append(out)
+{coin_inside}
+        return torch.cat(outputs, dim=1)
+'''
+
+# One coin for the whole forward pass, drawn from Python's own generator (not torch's).
+PER_SEQUENCE = SEQ2SEQ.format(
+    coin_before="        forced = self.training and random.random() < self.teacher_forcing_prob",
+    coin_inside="            inputs = target[:, i:i + 1] if forced else out")
+# A coin per step AND per sequence of the batch, drawn in one go with torch.where.
+PER_STEP_PER_ROW = SEQ2SEQ.format(
+    coin_before="        n = X.shape[0]",
+    coin_inside=("            if self.training:\n"
+                 "                coin = torch.rand(n, 1, 1, device=X.device) < self.teacher_forcing_prob\n"
+                 "                inputs = torch.where(coin, target[:, i:i + 1], out)\n"
+                 "            else:\n"
+                 "                inputs = out"))
+
+
+def test_per_sequence_coin_fails_by_name(course):
+    result = grade(course, "encoder_decoder", PER_SEQUENCE)
+    assert not result["passed"]
+    assert (result["diagnosis"] or {}).get("id") == "tf_per_sequence", failed_checks(result)
+    failed = [c["name"] for c in result["checks"] if c["status"] == "failed"]
+    assert failed == ["coin_per_step"], failed_checks(result)
+
+
+def test_per_step_coin_drawn_any_way_passes(course):
+    result = grade(course, "encoder_decoder", PER_STEP_PER_ROW)
+    assert result["passed"], failed_checks(result)
