@@ -15,7 +15,7 @@ from typing import Any
 from dl_course.grading import wire
 from dl_course.grading.wire import TensorData
 
-__all__ = ["validate", "BadAnswer", "MAX_DEPTH", "MAX_NODES"]
+__all__ = ["validate", "plain_fault", "BadAnswer", "MAX_DEPTH", "MAX_NODES"]
 
 MAX_DEPTH = 24
 MAX_NODES = 20_000
@@ -120,3 +120,14 @@ def validate(op: str, tree: Any) -> Any:
     elif value is not None:
         raise BadAnswer(f"the answer to {op!r} should be empty")
     return tree
+
+
+def plain_fault(fault: Any) -> dict[str, Any]:
+    """A learner's report of an exception, reduced to short strings and a line number (whatever
+    else it held, however deep or shared, is dropped unread)."""
+    fault = fault if isinstance(fault, dict) else {}
+    limits = {"type": 100, "message": 2000, "traceback": 4000}
+    out: dict[str, Any] = {k: fault[k][:n] if isinstance(fault.get(k), str) else "" for k, n in limits.items()}
+    line = fault.get("line")
+    out["line"] = line if type(line) is int else None
+    return out

@@ -155,13 +155,14 @@ class RemoteTarget(Target):
             raise LearnerFault({"type": "WireError", "message": str(e), "traceback": "", "line": None}) from None
         if not isinstance(reply, dict):
             raise LearnerFault({"type": "WireError", "message": "malformed answer", "traceback": "", "line": None})
+        from dl_course.grading.answers import BadAnswer, plain_fault, validate
+
         forbidden = reply.get("forbidden")
-        if isinstance(forbidden, dict):
-            self.forbidden.update({str(k): str(v) for k, v in forbidden.items()})
+        if isinstance(forbidden, dict):  # a claim against itself only; kept short and plain
+            self.forbidden.update({k[:200]: v[:200] for k, v in list(forbidden.items())[:50]
+                                   if isinstance(k, str) and isinstance(v, str)})
         if "fault" in reply:
-            fault = reply["fault"] if isinstance(reply["fault"], dict) else {}
-            raise LearnerFault({k: fault.get(k) for k in ("type", "message", "traceback", "line")})
-        from dl_course.grading.answers import BadAnswer, validate
+            raise LearnerFault(plain_fault(reply["fault"]))
 
         try:
             return validate(op, reply.get("ok"))
