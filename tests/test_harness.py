@@ -106,6 +106,7 @@ def test_a_forbidden_function_is_seen_by_any_route():
     """Forbidding torch.gru_cell also catches the aten op reached directly, and leaves other ops alone."""
     import torch
 
+    from dl_course.grading import sandbox
     from dl_course.grading.sandbox import ApiWatch
 
     watch = ApiWatch(["torch.gru_cell"], lambda filename: True)
@@ -115,10 +116,17 @@ def test_a_forbidden_function_is_seen_by_any_route():
     try:
         (x @ w_ih.T).tanh()  # ordinary ops: nothing recorded
         assert watch.seen == {}
-        torch.ops.aten.gru_cell.default(x, h, w_ih, w_hh, b, b)
+        # Seen by the watch, and refused at the dispatcher (which no Python state switches off).
+        with pytest.raises(RuntimeError, match="forbidden"):
+            torch.ops.aten.gru_cell.default(x, h, w_ih, w_hh, b, b)
         assert "torch.ops.aten.gru_cell" in watch.seen
         watch.seen.clear()
-        torch.ops.aten.gru_cell(x, h, w_ih, w_hh, b, b)
+        with pytest.raises(RuntimeError, match="forbidden"):
+            torch.ops.aten.gru_cell(x, h, w_ih, w_hh, b, b)
         assert watch.seen
+        with torch._C.DisableTorchFunction(), pytest.raises(RuntimeError, match="forbidden"):
+            torch.gru_cell(x, h, w_ih, w_hh, b, b)
     finally:
         watch.mode.__exit__(None, None, None)
+        sandbox._LIBRARY._destroy()  # this test's process goes on (a learner's never does)
+        sandbox._LIBRARY = None
