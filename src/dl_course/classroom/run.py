@@ -155,14 +155,15 @@ def notebook_lines(assembled: Any, ex: Exercise, result: ExerciseResult) -> Exer
 
 
 def batches(plan: Plan, workers: int, batch_size: int | None = None) -> list[dict[str, Any]]:
-    """Split the plan's items into batches: a few per worker, so all finish together and an
-    interruption loses at most the batches in flight."""
+    """Split the plan's items into batches. Each batch pays a judge's start (about one
+    `import torch`), so a small class gets one batch per worker, and a large one batches of at
+    most about 40 submission-exercises (an interruption loses at most the batches in flight)."""
     n = len(plan.items)
     if n == 0:
         return []
     if batch_size is None:
-        per_worker = max(2, math.ceil(n / (workers * 32)))
-        batch_size = math.ceil(n / (workers * per_worker))
+        per_worker = max(1, math.ceil(n / (max(1, workers) * 40)))
+        batch_size = math.ceil(n / (max(1, workers) * per_worker))
     run = uuid.uuid4().hex[:12]
     hide = [str(plan.submissions), str(plan.gradebook.folder)]
     # Torch threads per process: the cores shared among the local judges (each judge has a learner
