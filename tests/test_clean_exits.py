@@ -232,3 +232,52 @@ def test_start_in_a_read_only_folder_says_so(tmp_path: Path, small_pack: Path) -
     assert started.returncode == 2, said
     assert "cannot create a dl-course workspace" in started.stderr and "read-only" in started.stderr
     assert list(folder.iterdir()) == []
+
+
+# -- a locked database ----------------------------------------------------------------------
+
+_HOLD_LOCK = """
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO hints_shown (exercise, hint, at) VALUES ('x', 99, 0)")
+print("holding", flush=True)
+time.sleep(120)
+"""
+
+
+def test_locked_database_says_it_waits_then_shows_the_verdict_unsaved(tmp_path: Path, small_pack: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    cli = Cli(work, small_pack)
+    cli("start", "chapter9", "--no-tui")
+    (work / "chapter09" / "subsequent_mask.py").write_text(reference_source())
+    assert cli("check", "subsequent_mask").returncode == 0
+    database = work / ".dl-course" / "progress.sqlite"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(database)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        child = pexpect.spawn(EXE, ["check", "subsequent_mask"], cwd=str(work),
+                              env=_env(small_pack, DL_COURSE_LOCK_WAIT="4", COLUMNS="200"),
+                              dimensions=(40, 200), encoding="utf-8", timeout=90)
+        try:
+            child.expect("10/10")  # the verdict is shown before anything waits
+            child.expect("waiting up to 4 s for the write lock on")
+            waited_from = time.monotonic()
+            assert child.isalive()  # said at once, while it waits
+            child.expect(pexpect.EOF)
+            waited = time.monotonic() - waited_from
+        finally:
+            child.close(force=True)
+        said = child.before
+        assert "Traceback" not in said and "another dl-course" not in said
+        assert "gave up after 4 s waiting for the write lock on" in said
+        assert f"held by pid {holder.pid}" in said  # names the lock and who holds it
+        assert "not recorded" in said
+        assert child.exitstatus == 0  # the verdict decides the exit status, not the bookkeeping
+        assert 2 < waited < 20
+    finally:
+        holder.kill()
+        holder.wait()
+    # Once the lock is gone, recording works again.
+    assert cli("check", "subsequent_mask").returncode == 0

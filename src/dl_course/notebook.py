@@ -354,8 +354,10 @@ class NotebookCheck:
     cells: dict[str, NotebookCell]
 
     def run(self, device: str = "auto", seed: int | None = None, on_progress: Callable[[Any], None] | None = None,
-            on_metric: Callable[[dict], None] | None = None, warm: Any = None) -> list[Any]:
-        """Grade (on `warm`, a grading.runner.WarmJudge, when given) and record each attempt."""
+            on_metric: Callable[[dict], None] | None = None, warm: Any = None, record_now: bool = True) -> list[Any]:
+        """Grade (on `warm`, a grading.runner.WarmJudge, when given) and record each attempt (at once,
+        or with `record_now` False left in `ctx.pending` for `service.record_pending`)."""
+        from dl_course import service
         from dl_course.grading.runner import Submission, grade
         from dl_course.workspace import code_hash
 
@@ -363,11 +365,12 @@ class NotebookCheck:
         options = dict(device=device, seed=seed, on_progress=on_progress, on_metric=on_metric)
         results = warm.grade(self.ctx.pack, subs, **options) if warm is not None else \
             grade(self.ctx.pack, subs, **options)
-        store = self.ctx.progress
         for ex, result in zip(self.exercises, results):
             result.file = self.display
             map_result(self.assembled[ex.id], ex, result)
-            store.record(result, code_hash(self.files[ex.id]))
+            self.ctx.pending.append((result, code_hash(self.files[ex.id])))
+        if record_now:
+            service.record_pending(self.ctx)
         return results
 
 

@@ -27,6 +27,8 @@ class Course:
     workspace: Workspace | None
     on_wait: Callable[[str], None] | None = None
     """Told at once when a write to the progress store waits for another process's lock."""
+    pending: list = field(default_factory=list)
+    """Graded attempts (result, code hash) not recorded yet (`check(record_now=False)`)."""
     not_saved: list[str] = field(default_factory=list)
     """What could not be recorded this time (a read-only folder, a lock held too long), one line
     each: the verdicts and hints were still given. The caller says so."""
@@ -102,11 +104,13 @@ def select(ctx: Course, names: list[str], cwd: Path | None = None) -> list[Exerc
 
 
 def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: int | None = None,
-          on_progress=None, on_metric=None, warm=None):
+          on_progress=None, on_metric=None, warm=None, record_now: bool = True):
     """Grade the learner's files and record every attempt. Returns the results in order.
 
     `warm` is a `grading.runner.WarmJudge` (the TUI and `--watch` keep one) for an instant check;
-    `on_metric` receives structured training reports (for a live loss plot).
+    `on_metric` receives structured training reports (for a live loss plot). With `record_now`
+    False the attempts wait in `ctx.pending` for `record_pending(ctx)`, so the caller can show
+    the verdict first (recording may wait for another process's lock).
     """
     from dl_course.grading.runner import Submission, grade
 
@@ -118,8 +122,16 @@ def check(ctx: Course, exercises: list[Exercise], device: str = "auto", seed: in
         subs.append(Submission(ex, path, ws.display(path)))
     options = dict(device=device, seed=seed, on_progress=on_progress, on_metric=on_metric)
     results = warm.grade(ctx.pack, subs, **options) if warm is not None else grade(ctx.pack, subs, **options)
-    record(ctx, list(zip(results, hashes)))
+    ctx.pending.extend(zip(results, hashes))
+    if record_now:
+        record_pending(ctx)
     return results
+
+
+def record_pending(ctx: Course) -> bool:
+    """Record the attempts waiting in `ctx.pending` (see `check`); False when they could not be."""
+    attempts, ctx.pending[:] = list(ctx.pending), []
+    return record(ctx, attempts) if attempts else True
 
 
 def record(ctx: Course, attempts: list) -> bool:

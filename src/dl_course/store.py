@@ -152,7 +152,7 @@ def connect(path: Path, schema: str, name: str, damaged: str, full: str, write: 
                     if not _is_locked(e) or lock_wait_s() <= _FIRST_TRY_S:
                         raise
                     if on_wait is not None:
-                        on_wait(f"waiting for {describe_lock(path)} (up to {lock_wait_s():.0f} s)…")
+                        on_wait(f"waiting up to {lock_wait_s():.0f} s for {describe_lock(path)}…")
                     conn.execute(f"PRAGMA busy_timeout = {int(lock_wait_s() * 1000)}")
                     conn.execute("BEGIN IMMEDIATE")
                 began = True

@@ -67,11 +67,12 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
         if len(notebooks) > 1:
             raise CourseError("check one notebook at a time: " + ", ".join(notebooks))
         plan = plan_check(notebooks[0], [a for a in exercises if a not in notebooks], course)
-        ctx, chosen, run, target = plan.ctx, plan.exercises, plan.run, notebooks[0]
+        ctx, chosen, target = plan.ctx, plan.exercises, notebooks[0]
+        run = functools.partial(plan.run, record_now=False)
     else:
         ctx = service.open_course(course)
         chosen = service.select(ctx, exercises or [])
-        run, target = functools.partial(service.check, ctx, chosen), None
+        run, target = functools.partial(service.check, ctx, chosen, record_now=False), None
     console = make_console()
     ctx.on_wait = _say_waiting
     if as_json or not console.is_terminal:
@@ -81,18 +82,22 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
             results = run(device=device.value, seed=seed, on_progress=lambda line: status.update(escape(line)))
     from dl_course.render import print_results, results_json
 
-    def show(rs, notes: list[str], indent: int | None = 2) -> None:
+    def show(rs, where, indent: int | None = 2) -> None:
+        """Print the verdict, then record it (which may wait for a lock, saying so), then say what
+        could not be recorded: the verdict is never held back by the bookkeeping."""
+        if not as_json:
+            print_results(console, rs, ctx.pack, target=target)
+        service.record_pending(where)
+        notes = where.not_saved
         if as_json:
             doc = results_json(rs)
             if notes:
                 doc["not_saved"] = list(notes)
             sys.stdout.write(json.dumps(doc, indent=indent) + "\n")
-        else:
-            print_results(console, rs, ctx.pack, target=target)
         say_not_saved(notes)
         notes.clear()
 
-    show(results, ctx.not_saved)
+    show(results, ctx)
     if not as_json:
         from dl_course.cli.isolation import ADVISORY, boundary_missing
 
@@ -108,8 +113,8 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
 
                 fresh = plan_check(target, [a for a in exercises if a != target], course)
                 fresh.ctx.on_wait = _say_waiting
-                return fresh.run(device=device.value, seed=seed, warm=warm), fresh.ctx.not_saved
-            return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm), ctx.not_saved
+                return fresh.run(device=device.value, seed=seed, warm=warm, record_now=False), fresh.ctx
+            return service.check(ctx, chosen, device=device.value, seed=seed, warm=warm, record_now=False), ctx
 
         _watch(console, watched, again, lambda done: show(*done, indent=None))
     raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
