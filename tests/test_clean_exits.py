@@ -29,6 +29,13 @@ def _env(pack: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def _plain(text: str) -> str:
+    """What a person reads on the terminal: no escape codes, line wrapping undone."""
+    import re
+
+    return " ".join(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).split())
+
+
 def _children() -> dict[int, list[int]]:
     tree: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
@@ -75,7 +82,7 @@ def _spinning_check(tmp_path: Path, small_pack: Path):
     Cli(work, small_pack)("start", "chapter9", "--no-tui")
     (work / "chapter09" / "subsequent_mask.py").write_text("while True:\n    pass\n")
     child = pexpect.spawn(EXE, ["check", "subsequent_mask"], cwd=str(work), env=_env(small_pack),
-                          dimensions=(24, 100), encoding="utf-8", timeout=60)
+                          dimensions=(24, 100), encoding="utf-8", codec_errors="replace", timeout=60)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         below = _descendants(child.pid)
@@ -125,7 +132,7 @@ def test_check_watch_waits_for_a_missing_file_to_come_back(tmp_path: Path, small
     mine = work / "chapter09" / "subsequent_mask.py"
     mine.write_text(reference_source())
     child = pexpect.spawn(EXE, ["check", "--watch", "subsequent_mask"], cwd=str(work), env=_env(small_pack),
-                          dimensions=(24, 100), encoding="utf-8", timeout=90)
+                          dimensions=(24, 100), encoding="utf-8", codec_errors="replace", timeout=90)
     try:
         child.expect("watching subsequent_mask.py: save")
         mine.unlink()  # deleted (or `git stash`ed) for longer than the debounce
@@ -259,7 +266,7 @@ def test_locked_database_says_it_waits_then_shows_the_verdict_unsaved(tmp_path: 
         assert holder.stdout.readline().strip() == "holding"
         child = pexpect.spawn(EXE, ["check", "subsequent_mask"], cwd=str(work),
                               env=_env(small_pack, DL_COURSE_LOCK_WAIT="4", COLUMNS="200"),
-                              dimensions=(40, 200), encoding="utf-8", timeout=90)
+                              dimensions=(40, 200), encoding="utf-8", codec_errors="replace", timeout=90)
         try:
             child.expect("10/10")  # the verdict is shown before anything waits
             child.expect("waiting up to 4 s for the write lock on")
@@ -281,3 +288,59 @@ def test_locked_database_says_it_waits_then_shows_the_verdict_unsaved(tmp_path: 
         holder.wait()
     # Once the lock is gone, recording works again.
     assert cli("check", "subsequent_mask").returncode == 0
+
+
+# -- Ctrl-C of a class run ------------------------------------------------------------------
+
+HANG = "def subsequent_mask(size, device=None):\n    while True:\n        pass\n"
+
+
+def _verdicts(out: Path) -> int:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(out / "gradebook.sqlite", timeout=0.1) as db:
+            return db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.skipif(not LINUX, reason="reads the process tree from /proc")
+def test_ctrl_c_of_grade_regrade_writes_no_partial_export_and_stops_its_judges(tmp_path: Path,
+                                                                               small_pack: Path) -> None:
+    subs, out = tmp_path / "submissions", tmp_path / "grades"
+    for name in ("ana", "eve"):
+        (subs / name).mkdir(parents=True)
+        (subs / name / "subsequent_mask.py").write_text(reference_source())
+    cli = Cli(tmp_path, small_pack)
+    first = cli("grade", str(subs), "--out", str(out), "--workers", "1", "--allow-unisolated")
+    assert first.returncode == 0, first.stdout + first.stderr
+    complete = (out / "grades.csv").read_bytes()
+    assert b"ana,10" in complete and b"eve,10" in complete
+
+    (subs / "ben").mkdir()
+    (subs / "ben" / "subsequent_mask.py").write_text(HANG)  # graded second: ana, ben, eve
+    child = pexpect.spawn(EXE, ["grade", str(subs), "--out", str(out), "--workers", "1", "--batch-size", "1",
+                                "--regrade", "--allow-unisolated"], cwd=str(tmp_path), env=_env(small_pack),
+                          dimensions=(30, 120), encoding="utf-8", codec_errors="replace", timeout=120)
+    try:
+        child.expect("to grade now: 3")  # the old verdicts are forgotten by now
+        deadline = time.monotonic() + 120
+        while _verdicts(out) < 1 and time.monotonic() < deadline:  # ana is graded, ben's loop spins
+            time.sleep(0.1)
+        assert _verdicts(out) == 1
+        time.sleep(2.0)
+        below = _descendants(child.pid)
+        assert below, "no judge was running"
+        child.sendintr()
+        child.expect(pexpect.EOF, timeout=30)
+    finally:
+        child.close(force=True)
+    said = _plain(child.before)
+    assert child.exitstatus == 130, said
+    assert "Traceback" not in said
+    assert "Interrupted" in said and "exports were not written" in said and "incomplete" in said
+    assert "still the export of an earlier run" in said
+    assert (out / "grades.csv").read_bytes() == complete  # no partial rows such as `ben,,,0,20,`
+    assert not list(out.glob("*.tmp"))
+    _assert_all_gone(below)

@@ -107,9 +107,35 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
     console = make_console()
     print_plan(console, plan)
     report = grade_with_progress(console, plan, workers or default_workers(), scheduler, batch_size)
+    if report.interrupted:
+        _interrupted(console, report, out)
+        raise typer.Exit(code=130)
     misconceptions = export_all(plan.gradebook, plan.exercises, pack, out)
     print_summary(console, report, misconceptions, out)
     raise typer.Exit(code=130 if report.interrupted else (1 if report.not_graded else 0))
+
+
+def _interrupted(console, report, out: Path) -> None:
+    """Ctrl-C during `grade`: stop the judges at once; write no exports, since they would be
+    incomplete (a blank cell uploads as a zero); say what the folder holds now."""
+    import time
+
+    from rich.text import Text
+
+    from dl_course.grading.runner import close_all
+
+    close_all()
+    plan = report.plan
+    console.print(Text.assemble(
+        ("Interrupted: ", "bold yellow"),
+        f"graded {report.graded} of {len(plan.items)} submission-exercises this run; every verdict recorded so far "
+        f"is kept in {plan.gradebook.path}. The exports were not written, since they would be incomplete. "
+        "Run the same command again to grade the rest and write them."))
+    old = [p for p in (out / "grades.csv", out / "grades.json") if p.exists()]
+    if old:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(min(p.stat().st_mtime for p in old)))
+        console.print(Text(f"{', '.join(str(p) for p in old)}: still the export of an earlier run "
+                           f"({when}), not of this one.", style="yellow"))
 
 
 @app.command("gradescope")
