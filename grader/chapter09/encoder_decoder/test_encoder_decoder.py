@@ -41,12 +41,14 @@ FREE = [dict(s, mode="train", p=0.0) for s in SIZES]
 # Evaluation: X is the source only, or the whole sequence (whose target part must be ignored).
 EVAL = [dict(s, mode="eval", p=p, x=x) for s in SIZES[:3] for p, x in ((1.0, "source"), (0.0, "source"), (1.0, "full"))]
 ALL = FORCED + FREE + EVAL
-# p = 0.5 over many steps, float64 on the CPU: with a coin per step, a sequence that is never (or
+# p = 0.5 over many steps, float64 on the CPU. With a coin per step, a sequence that is never (or
 # always) teacher-forced over 11 decisions has probability 2 / 2**11, and every sequence of every case
-# would have to be one; with a coin per sequence, none ever mixes.
-COIN = [dict(n=4, f=2, h=4, il=3, tl=12, mode="train", p=0.5),
-        dict(n=3, f=1, h=3, il=2, tl=12, mode="train", p=0.5),
-        dict(n=2, f=3, h=5, il=4, tl=12, mode="train", p=0.5)]
+# would have to be one; with a coin per sequence, none ever mixes. 16 forward calls, so that even a
+# single coin per call, drawn from a generator the grader does not seed (Python's `random`), gives
+# both kinds of sequence except with probability 2 / 2**16: then the verdict is the same (fail),
+# only worded for code that ignores p.
+COIN = [dict(n=(4, 3, 2, 1)[i % 4], f=(2, 1, 3)[i % 3], h=(4, 3, 5)[i % 3], il=(3, 2, 4, 1)[i % 4], tl=12,
+             mode="train", p=0.5) for i in range(16)]
 # Gradients: fewer cases (the values are settled by then); free running is where detaching shows.
 GRADS = FORCED[1:3] + FREE[:3] + [EVAL[1], EVAL[5]]
 
