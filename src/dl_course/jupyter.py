@@ -20,7 +20,6 @@ IPython is imported only here, and only inside a kernel; torch never is (grading
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dl_course.errors import CourseError
+from dl_course.textsafe import clean, html_text
 
 __all__ = ["load_ipython_extension", "unload_ipython_extension", "check", "hint", "find_notebook", "unsaved_changes", "Report", "last"]
 
@@ -270,9 +270,9 @@ class Report:
         return "".join(out)
 
     def __repr__(self) -> str:
-        lines = [f"⚠ Unsaved changes? {w}" for w in self.warnings]
+        lines = [f"⚠ Unsaved changes? {clean(w)}" for w in self.warnings]
         if self.error:
-            lines.append(f"error: {self.error}")
+            lines.append(f"error: {clean(self.error)}")
         if self.results:
             from rich.console import Console
 
@@ -287,7 +287,8 @@ class Report:
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Text for HTML (an element's content or a quoted attribute): control characters dropped, markup escaped."""
+    return html_text(text)
 
 
 def _show(report: Report, handle: Any = None) -> None:

@@ -1,7 +1,12 @@
-"""Rich views of results, listings and progress for the terminal."""
+"""Rich views of results, listings and progress for the terminal.
+
+Text from a verdict is clean already (see `grading.result`) and is placed as `rich.text.Text`, never
+parsed as markup; names the learner chose (a notebook's file name) are shown with their control
+characters made visible (`dl_course.textsafe.visible`)."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from rich.console import Console, Group
@@ -10,6 +15,8 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+
+from dl_course.textsafe import visible
 
 __all__ = ["print_results", "print_listing", "print_progress", "results_json"]
 
@@ -25,7 +32,7 @@ def results_json(results: list[Any]) -> dict[str, Any]:
 
 def print_results(console: Console, results: list[Any], pack: Any, target: str | None = None) -> None:
     """`target`: a notebook the results came from, so the next commands name it (`check NB.ipynb ID`)."""
-    again = f"dl-course check {target} " if target else "dl-course check "
+    again = f"dl-course check {shlex.quote(visible(target))} " if target else "dl-course check "
     for result in results:
         _print_one(console, result)
     if len(results) > 1:

@@ -1,4 +1,4 @@
-"""Making text that came from a learner safe to show: on a terminal, in the TUI, in HTML, in Markdown, in CSV.
+r"""Making text that came from a learner safe to show: on a terminal, in the TUI, in HTML, in Markdown, in CSV.
 
 Anything a learner's process produced (what it printed, an exception's message, a traceback, a file
 or folder name, a student's name taken from a submission folder) may carry terminal control
@@ -10,6 +10,10 @@ what is left for the markup it is placed into.
   control character except newline and tab (C0, DEL, C1), and the Unicode bidirectional overrides
   and isolates (which reorder what a reader sees). A carriage return becomes a newline (so `✗\r✓`
   cannot overwrite a line), `\r\n` one newline. Idempotent; plain text passes unchanged.
+- `visible(name)`: for a name that identifies something (a student's folder, a file): each control
+  character, newline and tab included, written as `\xNN`, so that a name never controls the
+  terminal and two names that differ only in control characters still read differently
+  (`\x1b[2Jana` is not `ana`).
 - `clean_data(value)`: `clean` on every string in nested dicts/lists (keys too); other values as they are.
 - `html_text(text)`: cleaned and HTML-escaped (quotes too, so also safe in an attribute).
 - `markdown_text(text)`: cleaned, on one line, for a Markdown table cell: HTML and Markdown
@@ -28,7 +32,7 @@ import html
 import re
 from typing import Any
 
-__all__ = ["clean", "clean_data", "html_text", "markdown_text", "markdown_code", "csv_cell", "rich_markup"]
+__all__ = ["clean", "visible", "clean_data", "html_text", "markdown_text", "markdown_code", "csv_cell", "rich_markup"]
 
 # Escape sequences, removed whole (so a coloured print reads as plain text, not `[31m…`):
 # CSI (ESC [ or 8-bit 0x9b) parameters, intermediates, a final byte; OSC / DCS / SOS / PM / APC strings
@@ -50,6 +54,15 @@ def clean(text: Any) -> str:
     text = _SEQUENCES.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", text)
+
+
+_NAME_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def visible(name: Any) -> str:
+    """`name` with every control character (newline and tab too) written as `\\xNN` / `\\uNNNN`."""
+    name = name if isinstance(name, str) else ("" if name is None else str(name))
+    return _NAME_CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", name)
 
 
 def clean_data(value: Any) -> Any:

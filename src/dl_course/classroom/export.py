@@ -6,6 +6,12 @@
     misconceptions.md     per exercise: how many passed, how many submissions each known mistake
     misconceptions.json   was diagnosed in, and the failures no known mistake explains (by check)
 
+Student text is escaped for where it goes: a student's name (a submission folder's name) is written
+with its control characters made visible (`dl_course.textsafe.visible`), in grades.csv never as a
+formula (`=cmd|...`), and misconceptions.md shows names, failure messages and mistake messages as
+text (HTML as entities, Markdown syntax escaped), never as markup. Verdicts are clean already (see
+`grading.result`).
+
 Nothing here imports torch.
 """
 
@@ -21,6 +27,7 @@ from typing import Any
 from dl_course.classroom.gradebook import Gradebook, RosterEntry
 from dl_course.course.model import Exercise, Pack
 from dl_course.grading.result import SCHEMA_VERSION, ExerciseResult
+from dl_course.textsafe import clean, csv_cell, markdown_code, markdown_text, visible
 
 __all__ = ["export_all", "gradebook_rows", "grades_csv", "grades_json", "misconceptions", "misconceptions_markdown",
            "misconception_table", "known_mistakes"]
@@ -74,11 +81,6 @@ def _score(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _safe_cell(text: str) -> str:
-    """A student's name as a spreadsheet shows it, never as a formula (a folder named `=cmd|...`)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def grades_csv(table: dict[str, dict[str, _Row]], exercises: list[Exercise]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -97,7 +99,7 @@ def grades_csv(table: dict[str, dict[str, _Row]], exercises: list[Exercise]) -> 
             else:
                 cells.append(_score(result.score))
                 total += result.score
-        writer.writerow([_safe_cell(student), *cells, _score(total), out_of, " ".join(missing)])
+        writer.writerow([csv_cell(visible(student)), *cells, _score(total), out_of, csv_cell(" ".join(missing))])
     return buf.getvalue()
 
 
@@ -111,12 +113,12 @@ def grades_json(table: dict[str, dict[str, _Row]], exercises: list[Exercise], pa
             status = entry.status if entry is not None else "missing"
             if status == "submitted":
                 status = "graded" if result is not None else "not_graded"
-            per[ex.id] = {"status": status, "file": entry.file if entry else None,
+            per[ex.id] = {"status": status, "file": clean(entry.file) if entry and entry.file else None,
                           "code_hash": entry.code_hash if entry else None,
-                          "note": entry.note if entry else None,
+                          "note": clean(entry.note) if entry and entry.note else None,
                           "result": result.to_dict() if result is not None else None}
             total += result.score if result is not None else 0.0
-        students.append({"student": student, "total": round(total, 2), "out_of": sum(e.points for e in exercises),
+        students.append({"student": visible(student), "total": round(total, 2), "out_of": sum(e.points for e in exercises),
                          "exercises": per})
     return {"schema_version": SCHEMA_VERSION, "course": str(pack.root),
             "exercises": [{"id": e.id, "title": e.title, "points": e.points} for e in exercises],
@@ -152,7 +154,7 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
             diagnosis = result.diagnosis or {}
             if diagnosis.get("id"):
                 counts[diagnosis["id"]] += 1
-                who[diagnosis["id"]].append(student)
+                who[diagnosis["id"]].append(visible(student))
                 messages.setdefault(diagnosis["id"], diagnosis.get("message", ""))
                 continue
             first = result.first_failure
@@ -162,7 +164,7 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
                                                    "could not be graded", "count": 0, "students": [],
                                                    "examples": []})
             group["count"] += 1
-            group["students"].append(student)
+            group["students"].append(visible(student))
             line = _first_line(text)
             if line and line not in group["examples"] and len(group["examples"]) < 3:
                 group["examples"].append(line)
@@ -181,29 +183,26 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
 def misconceptions_markdown(report: dict[str, Any]) -> str:
     lines = ["# Misconception report", ""]
     for ex in report["exercises"]:
-        lines += [f"## {ex['exercise']} — {ex['title']}", "",
+        lines += [f"## {markdown_text(ex['exercise'])} — {markdown_text(ex['title'])}", "",
                   f"{ex['passed']} of {ex['submitted']} graded submissions passed"
                   + (f"; {ex['not_submitted']} not submitted" if ex["not_submitted"] else "")
                   + (f"; {ex['not_graded']} not graded yet" if ex["not_graded"] else "") + ".", ""]
         lines += ["| known mistake | submissions | what it means |", "| --- | ---: | --- |"]
         for m in ex["mistakes"]:
-            lines.append(f"| `{m['id']}` | {m['count']} | {_cell(m['message'])} |")
+            lines.append(f"| {markdown_code(m['id'])} | {m['count']} | {markdown_text(m['message'])} |")
         lines.append("")
         un = ex["unexplained"]
         if un["count"]:
             lines += [f"**{un['count']} failures no known mistake explains** (candidates for new mistakes):", "",
                       "| failing check | submissions | students | example |", "| --- | ---: | --- | --- |"]
             for g in un["by_check"]:
-                lines.append(f"| `{g['check']}` | {g['count']} | {_cell(', '.join(g['students']))} | "
-                             f"{_cell(g['examples'][0] if g['examples'] else '')} |")
+                lines.append(f"| {markdown_code(g['check'])} | {g['count']} | "
+                             f"{markdown_text(', '.join(visible(s) for s in g['students']))} | "
+                             f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
             lines.append("")
         else:
             lines += ["Every failure is explained by a known mistake.", ""]
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def misconception_table(report: dict[str, Any]):
@@ -221,7 +220,7 @@ def misconception_table(report: dict[str, Any]):
         for m in sorted((m for m in ex["mistakes"] if m["count"]), key=lambda m: -m["count"]):
             if mistakes:
                 mistakes.append("\n")
-            mistakes.append(f"{m['id']} ", style="yellow")
+            mistakes.append(f"{clean(m['id'])} ", style="yellow")
             mistakes.append(str(m["count"]), style="bold")
         unseen = sum(1 for m in ex["mistakes"] if not m["count"])
         if unseen:
@@ -230,11 +229,13 @@ def misconception_table(report: dict[str, Any]):
         for g in ex["unexplained"]["by_check"]:
             if unexplained:
                 unexplained.append("\n")
-            unexplained.append(f"{g['check']} ", style="red")
+            unexplained.append(f"{clean(g['check'])} ", style="red")
             unexplained.append(f"{g['count']}", style="bold")
-            unexplained.append(f"  {', '.join(g['students'][:4])}{' …' if len(g['students']) > 4 else ''}",
+            unexplained.append(f"  {', '.join(visible(s) for s in g['students'][:4])}"
+                               f"{' …' if len(g['students']) > 4 else ''}",
                                style="dim")
-        table.add_row(ex["exercise"], f"{ex['passed']}/{ex['submitted']}", mistakes, unexplained or Text("—", "dim"))
+        table.add_row(Text(clean(ex["exercise"])), f"{ex['passed']}/{ex['submitted']}", mistakes,
+                      unexplained or Text("—", "dim"))
     return table
 
 

@@ -1,4 +1,7 @@
-"""Rich views for `dl-course grade`: the live progress bar and the end-of-run summary."""
+"""Rich views for `dl-course grade`: the live progress bar and the end-of-run summary.
+
+Student names (submission folders' names, with their control characters made visible) and notes
+(which name files inside a submission) are shown as `Text`, never parsed as markup."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text
 
 from dl_course.classroom.run import Plan, RunReport, execute
+from dl_course.textsafe import clean, visible
 
 __all__ = ["grade_with_progress", "print_plan", "print_summary"]
 
@@ -22,16 +26,16 @@ class _Rate(ProgressColumn):
 
 def print_plan(console: Console, plan: Plan) -> None:
     n = len(plan.students)
-    console.print(f"{n} student{'s' if n != 1 else ''} · exercises: {', '.join(e.id for e in plan.exercises)}")
+    console.print(Text(f"{n} student{'s' if n != 1 else ''} · exercises: {', '.join(e.id for e in plan.exercises)}"))
     console.print(f"  to grade now: {len(plan.items)}   already in the gradebook: {plan.reused}   "
                   f"not submitted: {plan.missing}" + (f"   refused: {plan.refused}" if plan.refused else ""))
     for note in plan.ignored:
-        console.print(Text(f"  ignored {note}", style="yellow"))
+        console.print(Text(f"  ignored {clean(note)}", style="yellow"))
     for student in plan.students:
         for note in student.notes:
-            console.print(Text(f"  {student.name}: {note}", style="dim"))
+            console.print(Text(f"  {visible(student.name)}: {clean(note)}", style="dim"))
         if student.problem:
-            console.print(Text(f"  {student.name}: {student.problem}", style="yellow"))
+            console.print(Text(f"  {visible(student.name)}: {clean(student.problem)}", style="yellow"))
 
 
 def grade_with_progress(console: Console, plan: Plan, workers: int, scheduler: str | None,
@@ -69,7 +73,7 @@ def print_summary(console: Console, report: RunReport, misconceptions: dict[str,
     console.print(Text.assemble(("Graded ", "bold"), f"{report.graded} submission-exercises in {report.seconds:.1f} s"
                                 f"{rate}; reused {plan.reused} from the gradebook; {plan.missing} not submitted."))
     for key, why in report.not_graded[:10]:
-        console.print(Text(f"  not graded: {key[0]} {key[1]}: {why}", style="red"))
+        console.print(Text(f"  not graded: {visible(key[0])} {clean(key[1])}: {clean(why)}", style="red"))
     if len(report.not_graded) > 10:
         console.print(Text(f"  … and {len(report.not_graded) - 10} more not graded", style="red"))
     if report.interrupted:
@@ -78,5 +82,5 @@ def print_summary(console: Console, report: RunReport, misconceptions: dict[str,
     elif report.not_graded:
         console.print(Text("Some submissions could not be graded; run the same command again to retry them.",
                            style="yellow"))
-    console.print(f"Wrote {out}/grades.csv, grades.json, misconceptions.md, misconceptions.json "
-                  f"(gradebook: {plan.gradebook.path})")
+    console.print(Text(f"Wrote {out}/grades.csv, grades.json, misconceptions.md, misconceptions.json "
+                       f"(gradebook: {plan.gradebook.path})"))

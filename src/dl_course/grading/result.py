@@ -25,12 +25,22 @@ Plain dataclasses: no torch, no pytest. Schema (version 1), per exercise:
                  where not finite; kind: bool (0/1) | float; index 0 is taken along leading
                  dimensions of `shape` (the full shape) and at most 40 rows × 64 columns are kept
                  (`truncated` says some were cut). Not kept in the progress store.
+
+Every string in a verdict may come from the learner (what it printed, an exception's message, a
+traceback, a file or student folder name), so each one is cleaned of control characters (all but
+newline and tab; see `dl_course.textsafe.clean`) whenever a field of a `CheckResult` or an
+`ExerciseResult` is set: by `from_dict` (every verdict the judge sends is parsed there, in `check`,
+the TUI, `%check`, class grading, the gradebook and Gradescope alike), by `failed`, directly, or
+later (a notebook's cell and line put into a message). What is shown from a verdict is therefore
+safe for a terminal; markup (Rich, HTML, Markdown) is still escaped where the text is placed into it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from dl_course.textsafe import clean, clean_data
 
 __all__ = ["CheckResult", "ExerciseResult", "SCHEMA_VERSION"]
 
@@ -48,11 +58,38 @@ class CheckResult:
     diagnosis: dict[str, str] | None = None
     line: int | None = None
 
+    def __setattr__(self, name: str, value: Any) -> None:  # every field, at construction and after
+        object.__setattr__(self, name, _CHECK_FIELDS.get(name, _as_is)(value))
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CheckResult":
         return cls(name=str(d.get("name", "")), title=str(d.get("title", "")), passed=bool(d.get("passed")),
                    status=str(d.get("status", "failed")), message=str(d.get("message") or ""), case=d.get("case"),
                    diagnosis=d.get("diagnosis"), line=d.get("line"))
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else clean(value)
+
+
+def _diagnosis(d: Any) -> dict[str, str] | None:
+    """A diagnosis `{id, message}` with clean strings (None stays None; anything not a dict is dropped)."""
+    if not isinstance(d, dict):
+        return None
+    return {clean(k): clean(v) for k, v in d.items()}
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
@@ -71,6 +108,9 @@ class ExerciseResult:
     error: str | None = None
     file: str | None = None
     figures: list[dict[str, Any]] = field(default_factory=list)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # every field, at construction and after
+        object.__setattr__(self, name, _RESULT_FIELDS.get(name, _as_is)(value))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ExerciseResult":
@@ -94,3 +134,12 @@ class ExerciseResult:
                devices: list[str] | None = None, file: str | None = None) -> "ExerciseResult":
         return cls(exercise=exercise, title=title, passed=False, score=0.0, max_score=max_score, diagnosis=None,
                    duration_s=0.0, seed=seed, devices=devices or [], error=message, file=file)
+
+
+# How each field is cleaned whenever it is set (fields not named are numbers and flags).
+_CHECK_FIELDS = {"name": clean, "title": clean, "status": clean, "message": clean, "case": _text_or_none,
+                 "diagnosis": _diagnosis, "line": _int_or_none}
+_RESULT_FIELDS = {"exercise": clean, "title": clean, "diagnosis": _diagnosis, "seed": _int_or_none,
+                  "devices": lambda ds: [clean(d) for d in ds or []], "output": clean,
+                  "checks": lambda cs: [c if isinstance(c, CheckResult) else CheckResult.from_dict(c) for c in cs or []], "error": _text_or_none,
+                  "file": _text_or_none, "figures": lambda fs: [clean_data(f) for f in fs or [] if isinstance(f, dict)]}

@@ -1,5 +1,9 @@
 """One exercise's verdict: each check with its mark, the first failure's message, the known
-mistake standing out, the learner's output, and the pictures the grader sent back."""
+mistake standing out, the learner's output, and the pictures the grader sent back.
+
+Every piece of text is placed as a `rich.text.Text` (never parsed as markup) and cleaned of control
+characters: an `ExerciseResult` is clean already, a recorded attempt read back from the progress
+store (an older store, or one the learner's code wrote to) is cleaned here."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from dl_course.textsafe import clean
 from dl_course.tui.widgets.heatmap import FigurePair
 
 __all__ = ["ResultView", "MARKS"]
@@ -50,32 +55,34 @@ class ResultView(Vertical):
                                    (f"   {r.duration_s:.2f} s", "dim"),
                                    (f"   seed {r.seed}" if r.seed is not None else "", "dim")), classes="summary")
         if r.error:
-            yield Static(Text(r.error), classes="error")
+            yield Static(Text(clean(r.error)), classes="error")
         yield from self._checks([c.__dict__ for c in r.checks])
         if r.diagnosis:
-            body = Text.assemble(("What went wrong\n", "bold yellow"), (r.diagnosis.get("message", ""), "bold"),
-                                 (f"\nknown mistake: {r.diagnosis.get('id')}", "dim"))
+            body = Text.assemble(("What went wrong\n", "bold yellow"), (clean(r.diagnosis.get("message", "")), "bold"),
+                                 (f"\nknown mistake: {clean(r.diagnosis.get('id'))}", "dim"))
             yield Static(body, classes="diagnosis")
         for fig in getattr(r, "figures", None) or []:
             yield FigurePair(fig)
         if r.output.strip():
-            yield Static(Text("Your code printed:\n" + r.output.rstrip()[-3000:]), classes="output")
+            yield Static(Text("Your code printed:\n" + clean(r.output).rstrip()[-3000:]), classes="output")
 
     def _checks(self, checks: list[dict]) -> ComposeResult:
         """One line a check; the first failure's message right under its line."""
         lines = Text()
         shown = False
         for c in checks:
-            status = c.get("status", "failed")
+            status = clean(c.get("status", "failed"))
             m, col = MARKS.get(status, ("?", "white"))
             lines.append(f"{m} ", style=col)
-            lines.append(f"{c.get('name', ''):<12}", style=col if status != "passed" else "")
-            lines.append(f"{c.get('title', '')}\n", style="dim" if status == "not_run" else "")
+            lines.append(f"{clean(c.get('name', '')):<12}", style=col if status != "passed" else "")
+            lines.append(f"{clean(c.get('title', ''))}\n", style="dim" if status == "not_run" else "")
             if not shown and status in ("failed", "error") and c.get("message"):
                 shown = True
                 lines.rstrip()
                 yield Static(lines, classes="checks")
-                message = c["message"] + (f"\n(line {c['line']} of your file)" if c.get("line") else "")
+                line = c.get("line")
+                message = clean(c["message"]) + (f"\n(line {int(line)} of your file)"
+                                                 if isinstance(line, int) and not isinstance(line, bool) else "")
                 yield Static(Text(message), classes="failure" if status == "failed" else "failure grader-error")
                 lines = Text()
         lines.rstrip()
