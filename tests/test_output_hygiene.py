@@ -307,3 +307,25 @@ def test_check_html_escapes_learner_text_and_names(tmp_path: Path, small_pack: P
     html_error = jupyter.Report(error=f"{nb}: \x1b[2J{IMG}")._repr_html_()
     _no_controls(html_error, "the %check error HTML")
     assert "<img" not in html_error
+
+
+def test_tui_check_of_the_attack_shows_it_as_text(tmp_path: Path, small_pack: Path) -> None:
+    """The TUI's own path: press c on the attacking file, read what the screen shows."""
+    from dl_course import service
+    from test_tui import check, make_app, open_exercise, screen_text
+
+    ws = tmp_path / "work"
+    ws.mkdir()
+    service.start("chapter9", str(small_pack), cwd=ws)
+    (ws / "chapter09" / "subsequent_mask.py").write_text(LEARNER)
+
+    async def go() -> str:
+        app = make_app(ws, small_pack)
+        async with app.run_test(size=(120, 60)) as pilot:
+            await open_exercise(pilot, "subsequent_mask")
+            await check(pilot)
+            return screen_text(app)
+
+    shown = asyncio.run(go())
+    _no_controls(shown, "the TUI after a check")
+    assert "[bold red]markup[/]" in shown and "✗ not yet" in shown
