@@ -344,3 +344,52 @@ def test_ctrl_c_of_grade_regrade_writes_no_partial_export_and_stops_its_judges(t
     assert (out / "grades.csv").read_bytes() == complete  # no partial rows such as `ben,,,0,20,`
     assert not list(out.glob("*.tmp"))
     _assert_all_gone(below)
+
+
+# -- quitting the TUI mid-check -------------------------------------------------------------
+
+@pytest.mark.skipif(not LINUX, reason="reads the process tree from /proc")
+def test_q_in_the_tui_during_a_check_quits_at_once(tmp_path: Path, small_pack: Path) -> None:
+    import shutil
+    import sqlite3
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    from test_tui_terminal import Terminal
+
+    work = tmp_path / "work"
+    work.mkdir()
+    Cli(work, small_pack)("start", "chapter9", "--no-tui")
+    (work / "chapter09" / "subsequent_mask.py").write_text("while True:\n    pass\n")
+    env = {"DL_COURSE_PACK": str(small_pack), "TERM": "xterm-256color", "PATH": os.environ["PATH"],
+           "HOME": str(tmp_path)}
+    term = Terminal([EXE, ";", "echo", "EXITED-$?"], work, env, size=(100, 30))
+    try:
+        term.wait_for("subsequent_mask")
+        term.keys("Down", "Enter")
+        term.wait_for("Your file: chapter09/subsequent_mask.py")
+        term.keys("c")
+        term.wait_for("checking")
+        shell = int(subprocess.run([*term.base, "display", "-p", "-t", term.name, "#{pane_pid}"],
+                                   capture_output=True, text=True, check=True).stdout)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the learner's loop is running
+            below = _descendants(shell)
+            if sum("dl_course.grading" in _cmdline(p) for p in below) >= 3:
+                break
+            time.sleep(0.2)
+        time.sleep(1.0)
+        below = _descendants(shell)
+        pressed = time.monotonic()
+        term.keys("q")
+        shown = term.wait_for("EXITED-0", timeout=30)
+        took = time.monotonic() - pressed
+        assert took < 8, f"quitting took {took:.1f} s"
+        assert "Error" not in shown and "Traceback" not in shown, shown
+        _assert_all_gone(below)
+    finally:
+        term.close()
+    database = work / ".dl-course" / "progress.sqlite"
+    if database.exists():  # the cancelled check is no attempt
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 0

@@ -38,6 +38,8 @@ class CourseApp(App):
         self.device = device
         self._use_warm = warm
         self.warm: Any = None
+        self.closing = False
+        """Set when quitting: a check in flight is cancelled (its processes killed, nothing recorded)."""
 
     # -- life cycle --------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -63,8 +65,30 @@ class CourseApp(App):
 
     def on_unmount(self) -> None:
         self.state.save()
+        self.cancel_checks()
+
+    def cancel_checks(self) -> None:
+        """Stop at once whatever is grading: the judges and their learner processes are killed,
+        and the cancelled check records nothing. (Quitting must not wait for a capstone's training.)"""
+        from dl_course.grading.runner import close_all
+
+        self.closing = True
         if self.warm is not None:
             self.warm.close()
+        close_all()
+
+    async def action_quit(self) -> None:
+        self.cancel_checks()
+        self.exit()
+
+    def from_thread(self, callback, *args: Any) -> None:
+        """`call_from_thread` for a worker that may outlive the app: after quitting, nothing."""
+        if self.closing:
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # the app stopped meanwhile
+            pass
 
     # -- navigation ---------------------------------------------------------------------------
     def open_chapter(self, name: str) -> None:
@@ -106,8 +130,18 @@ class CourseApp(App):
     def check(self, exercise: Exercise, on_progress=None, on_metric=None) -> list[Any]:
         if self.warm is None and self._use_warm:
             self._start_warm()
-        return service.check(self.ctx, [exercise], device=self.device, on_progress=on_progress,
-                             on_metric=on_metric, warm=self.warm)
+        results = service.check(self.ctx, [exercise], device=self.device, on_progress=on_progress,
+                                on_metric=on_metric, warm=self.warm, record_now=False)
+        if self.closing:  # cancelled by quitting: the judge was killed, so this is no verdict
+            self.ctx.pending.clear()
+            return []
+        service.record_pending(self.ctx)
+        return results
+
+    def take_not_saved(self) -> list[str]:
+        """What could not be recorded since last asked (a read-only folder, a lock held too long)."""
+        notes, self.ctx.not_saved[:] = list(self.ctx.not_saved), []
+        return notes
 
     def next_hint(self, exercise: Exercise) -> service.HintReport:
         return service.next_hint(self.ctx, exercise)

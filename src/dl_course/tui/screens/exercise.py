@@ -122,7 +122,7 @@ class ExerciseScreen(CourseScreen):
     @work(thread=True, exclusive=True, group="check")
     def _grade(self) -> None:
         app = self.course_app
-        call = self.app.call_from_thread
+        call = app.from_thread  # the learner may quit mid-check: then nothing is called back
         try:
             results = app.check(self.exercise, on_progress=lambda line: call(self.set_status, f"checking… {line}"),
                                 on_metric=lambda event: call(self._metric, event))
@@ -148,6 +148,8 @@ class ExerciseScreen(CourseScreen):
 
     def _done(self, result: Any, error: str | None) -> None:
         self.checking = False
+        for note in self.course_app.take_not_saved():
+            self.app.notify(note, title="Not saved", severity="warning", timeout=12)
         if not self.is_attached:  # left while it ran: the attempt is recorded; say how it went
             if result is not None:
                 self.app.notify(f"{self.exercise.id}: {'passed' if result.passed else 'not yet'}")
