@@ -393,3 +393,37 @@ def test_q_in_the_tui_during_a_check_quits_at_once(tmp_path: Path, small_pack: P
     if database.exists():  # the cancelled check is no attempt
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 0
+
+
+# -- where an attempt came from -------------------------------------------------------------
+
+def test_notebook_attempts_never_change_what_list_says_about_a_py_file(tmp_path: Path, small_pack: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    cli = Cli(work, small_pack)
+    cli("start", "chapter9", "--no-tui")
+    assert cli("notebook", "chapter9").returncode == 0
+
+    def row() -> dict:
+        code, listing = cli.json("list")
+        assert code == 0
+        return listing["chapters"][0]["exercises"][0]
+
+    # Run All on the fresh notebook: its starter cell fails. The untouched .py is not said to fail;
+    # the row is about the notebook, the one file checked.
+    assert cli("check", "chapter09.ipynb").returncode == 1
+    got = row()
+    assert (got["file"], got["source"], got["status"], got["attempts"]) == ("chapter09.ipynb", "notebook", "failed", 1)
+
+    # Now the learner works in the .py file: the row is about it, the notebook is listed elsewhere.
+    (work / "chapter09" / "subsequent_mask.py").write_text(reference_source())
+    assert cli("check", "subsequent_mask").returncode == 0
+    assert cli("check", "chapter09.ipynb").returncode == 1  # another Run All
+    got = row()
+    assert (got["file"], got["source"], got["status"], got["attempts"]) == \
+        ("chapter09/subsequent_mask.py", "file", "passed", 1)
+    assert got["path"] == str(work / "chapter09" / "subsequent_mask.py")
+    assert [(e["file"], e["status"], e["attempts"]) for e in got["elsewhere"]] == [("chapter09.ipynb", "failed", 2)]
+    shown = cli("list")
+    assert "chapter09/subsequent_mask.py" in " ".join(shown.stdout.split()) and "passed" in shown.stdout
+    assert "1 of 1 exercises passed" in cli("progress").stdout

@@ -143,26 +143,43 @@ def record(ctx: Course, attempts: list) -> bool:
 
 
 def listing(ctx: Course) -> list[dict]:
-    """Chapters with their exercises, each exercise's status and the path of its workspace file."""
-    summary = ctx.progress.summary() if ctx.workspace else {}
+    """Chapters with their exercises: each exercise's status, of the file the learner works in.
+
+    That is the exercise's .py file when it has been checked, else the notebook it was last
+    checked in, else the .py file again (`not started` / `started`): a notebook's Run All never
+    changes what is said about a .py file. `file` is relative to the workspace (`path` is the full
+    path), `source` says which kind of file the row is about, and `elsewhere` lists the other files
+    this exercise was checked in, with their own status.
+    """
+    parts = ctx.progress.by_source() if ctx.workspace else {}
     out = []
     for chapter in ctx.pack.chapters:
         rows = []
         for exercise_id in chapter.exercises:
             ex = ctx.pack.exercises[exercise_id]
             path = ctx.workspace.file_for(ctx.pack, ex) if ctx.workspace else None
-            info = summary.get(ex.id)
-            if info is None:
-                status = "not started" if path is None or not path.exists() else "started"
-            else:
-                status = "passed" if info["passed"] else ("failed" if not info["ever_passed"] else "passed before")
-            rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": status,
-                         "best_score": info["best_score"] if info else None,
-                         "attempts": info["attempts"] if info else 0,
-                         "file": str(path) if path is not None else None,
-                         "exists": bool(path is not None and path.exists())})
+            sources = parts.get(ex.id, [])
+            mine = next((p for p in sources if p["kind"] == "file"), None) or (sources[0] if sources else None)
+            shown = ctx.workspace.display(path) if path is not None else None
+            if mine is not None and mine["kind"] != "file":
+                shown = mine["source"]
+            rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": _status(mine, path),
+                         "best_score": mine["best_score"] if mine else None,
+                         "attempts": mine["attempts"] if mine else 0,
+                         "file": shown, "path": str(path) if path is not None else None,
+                         "source": mine["kind"] if mine else "file",
+                         "exists": bool(path is not None and path.exists()) or bool(mine and mine["kind"] != "file"),
+                         "elsewhere": [{"file": p["source"], "source": p["kind"], "status": _status(p, None),
+                                        "attempts": p["attempts"], "best_score": p["best_score"]}
+                                       for p in sources if p is not mine]})
         out.append({"id": chapter.id, "number": chapter.number, "title": chapter.title, "exercises": rows})
     return out
+
+
+def _status(info: dict | None, path: Path | None) -> str:
+    if info is None:
+        return "not started" if path is None or not path.exists() else "started"
+    return "passed" if info["passed"] else ("failed" if not info["ever_passed"] else "passed before")
 
 
 @dataclass

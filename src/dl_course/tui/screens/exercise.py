@@ -80,7 +80,7 @@ class ExerciseScreen(CourseScreen):
         file_line.update(Text.assemble("Your file: ", (ws.display(path), "bold cyan"),
                                        ("" if exists else "  (not created yet: run dl-course start)", "yellow")))
         try:
-            checks = app.ctx.progress.latest_checks(self.exercise.id)
+            checks = app.ctx.progress.latest_checks(self.exercise.id, kind="file")  # this screen is about the .py
         except CourseError as e:
             self.fail(str(e))
             checks = []
