@@ -427,3 +427,55 @@ def test_notebook_attempts_never_change_what_list_says_about_a_py_file(tmp_path:
     shown = cli("list")
     assert "chapter09/subsequent_mask.py" in " ".join(shown.stdout.split()) and "passed" in shown.stdout
     assert "1 of 1 exercises passed" in cli("progress").stdout
+
+
+# -- small exits: version, misspellings, no GPU, pipes and the pager -----------------------------
+
+def test_version_and_did_you_mean(cli: Cli) -> None:
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("dl-course ")
+    cli("start", "chapter9", "--no-tui")
+    for args in (["check", "subsequent_msk"], ["hint", "subsequent_mak"], ["reset", "--yes", "subsequnt_mask"]):
+        proc = cli(*args)
+        assert proc.returncode == 2 and "did you mean 'subsequent_mask'?" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+def test_device_cuda_without_a_gpu_is_a_usage_error_and_records_nothing(cli: Cli) -> None:
+    from dl_course.grading.runner import _cuda_visible
+
+    if _cuda_visible():
+        pytest.skip("this machine has a GPU")
+    cli("start", "chapter9", "--no-tui")
+    proc = cli("check", "subsequent_mask", "--device", "cuda")
+    assert proc.returncode == 2 and "no GPU here" in proc.stderr and "Traceback" not in proc.stderr
+    assert "fix " not in proc.stdout  # no 'Next: fix …' for a verdict that never was
+    code, listing = cli.json("list")
+    assert listing["chapters"][0]["exercises"][0]["attempts"] == 0
+
+
+def test_piped_lesson_and_solution_are_plain_and_whole(cli: Cli, small_pack: Path) -> None:
+    cli("start", "chapter9", "--no-tui")
+    lesson = cli("lesson", "9")
+    assert lesson.returncode == 0 and "\x1b[" not in lesson.stdout
+    source = "\n".join((small_pack / "curriculum" / "chapter09").joinpath(f).read_text()
+                       for f in sorted(os.listdir(small_pack / "curriculum" / "chapter09")) if f.endswith(".md"))
+    long_lines = [line for line in source.splitlines() if len(line) > 100]
+    assert long_lines and all(line in lesson.stdout for line in long_lines)  # never cut at 80 columns
+    (cli.cwd / "chapter09" / "subsequent_mask.py").write_text(reference_source())
+    solution = cli("solution", "subsequent_mask", "--reveal")
+    assert solution.returncode == 0 and solution.stdout == reference_source()  # `> f` gives runnable code
+
+
+def test_lesson_pager_shows_colours(tmp_path: Path, small_pack: Path) -> None:
+    seen = tmp_path / "less-flags"
+    pager = tmp_path / "pager.sh"
+    pager.write_text(f'#!/bin/sh\necho "LESS=$LESS" > {seen}\ncat > /dev/null\n')
+    pager.chmod(0o755)
+    env = {k: v for k, v in _env(small_pack).items() if k != "LESS"} | {"PAGER": str(pager)}
+    child = pexpect.spawn(EXE, ["lesson", "9"], cwd=str(tmp_path), env=env, encoding="utf-8",
+                          codec_errors="replace", timeout=60)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "-R" in seen.read_text()

@@ -412,7 +412,9 @@ def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), co
     if names:
         chosen = []
         for name in names:
-            ex = ctx.pack.exercise(name)
+            from dl_course.service import exercise
+
+            ex = exercise(ctx.pack, name)
             if ex.id not in tagged:
                 chapter = ctx.pack.chapter_of(ex)
                 raise NotebookError(f"{display}: no cell is tagged for {ex.id}; add the tag `{TAG_PREFIX}{ex.id}` "

@@ -84,11 +84,27 @@ def start(chapter: str, course: str | None = None, cwd: Path | None = None) -> S
     return StartReport(workspace, created, chap.id, files)
 
 
+def exercise(pack: Pack, name: str) -> Exercise:
+    """`pack.exercise(name)`, and for a misspelled name, the ids it may have meant."""
+    try:
+        return pack.exercise(name)
+    except CourseError:
+        import difflib
+
+        key = name.strip().rsplit("/", 1)[-1].removesuffix(".py")
+        close = difflib.get_close_matches(key, list(pack.exercises), n=3, cutoff=0.6)
+        if not close:
+            raise
+        maybe = " or ".join(f"'{c}'" for c in close)
+        raise CourseError(f"no exercise '{name}' in this course: did you mean {maybe}? "
+                          "(`dl-course list` shows them all)") from None
+
+
 def select(ctx: Course, names: list[str], cwd: Path | None = None) -> list[Exercise]:
     """The exercises a learner means: those named, else every started one under `cwd`."""
     ws = ctx.need_workspace()
     if names:
-        chosen = [ctx.pack.exercise(n) for n in names]
+        chosen = [exercise(ctx.pack, n) for n in names]
         missing = [e for e in chosen if not ws.file_for(ctx.pack, e).is_file()]
         if missing:
             e = missing[0]

@@ -56,8 +56,18 @@ def on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from dl_course import __version__
+
+        typer.echo(f"dl-course {__version__} (Python {sys.version.split()[0]})")
+        raise typer.Exit(code=0)
+
+
 @app.callback(invoke_without_command=True)
-def _main(ctx: typer.Context) -> None:
+def _main(ctx: typer.Context,
+          version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
     """With no command: open the course in the terminal UI (on a terminal), else print this help."""
     if ctx.invoked_subcommand is not None:
         return

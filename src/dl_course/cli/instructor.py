@@ -34,11 +34,12 @@ def author_validate(exercises: Annotated[Optional[List[str]], typer.Argument(
                     device: Annotated[Device, typer.Option(help="Where to run the checks.")] = Device.auto,
                     course: CourseOpt = None) -> None:
     """Prove exercises sound: reference passes, starter fails, every known mistake caught and named."""
+    from dl_course import service
     from dl_course.author import validate
     from dl_course.course import load_pack
 
     pack = load_pack(course)
-    chosen = [pack.exercise(e) for e in exercises] if exercises else list(pack.exercises.values())
+    chosen = [service.exercise(pack, e) for e in exercises] if exercises else list(pack.exercises.values())
     verdicts = validate(pack, chosen, device=device.value)
     from rich.table import Table
     from rich.text import Text

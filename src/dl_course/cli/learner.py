@@ -60,6 +60,7 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
 
     from dl_course import service
 
+    _need_gpu(device.value)
     notebooks = [a for a in exercises or [] if a.lower().endswith(".ipynb")]
     if notebooks:  # `dl-course check chapter09.ipynb [EXERCISE…]`: the notebook's tagged cells
         from dl_course.notebook import plan_check
@@ -81,6 +82,10 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
         with console.status(f"grading {', '.join(e.id for e in chosen)}…") as status:
             results = run(device=device.value, seed=seed, on_progress=lambda line: status.update(escape(line)))
     from dl_course.render import print_results, results_json
+
+    if results and all("CUDA was asked for" in (r.error or "") for r in results):
+        ctx.pending.clear()  # not a verdict on the code: nothing is recorded
+        raise CourseError(f"--device {device.value}: torch sees no GPU here; check with --device cpu (or auto)")
 
     def show(rs, where, indent: int | None = 2) -> None:
         """Print the verdict, then record it (which may wait for a lock, saying so), then say what
@@ -118,6 +123,16 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
 
         _watch(console, watched, again, lambda done: show(*done, indent=None))
     raise typer.Exit(code=0 if all(r.passed for r in results) else 1)
+
+
+def _need_gpu(device: str) -> None:
+    """`--device cuda`/`all` without a GPU is a usage error (exit 2), not a failed attempt."""
+    if device in ("cuda", "all"):
+        from dl_course.grading.runner import _cuda_visible
+
+        if not _cuda_visible():
+            raise CourseError(f"--device {device}: there is no GPU here (no NVIDIA driver found); "
+                              "check with --device cpu, or auto (which adds the GPU when there is one)")
 
 
 def _say_waiting(line: str) -> None:
@@ -229,7 +244,7 @@ def hint(exercise: Annotated[str, typer.Argument(help="The exercise id.")], cour
 
     ctx = service.open_course(course)
     ctx.on_wait = _say_waiting
-    report = service.next_hint(ctx, ctx.pack.exercise(exercise))
+    report = service.next_hint(ctx, service.exercise(ctx.pack, exercise))
     from rich.markdown import Markdown
     from rich.panel import Panel
 
@@ -256,10 +271,13 @@ def solution(exercise: Annotated[str, typer.Argument(help="The exercise id.")],
 
     ctx = service.open_course(course)
     ctx.on_wait = _say_waiting
-    text = service.solution(ctx, ctx.pack.exercise(exercise), reveal=reveal)
-    from rich.syntax import Syntax
+    text = service.solution(ctx, service.exercise(ctx.pack, exercise), reveal=reveal)
+    if not sys.stdout.isatty():  # `> reference.py`: the code itself, runnable
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        from rich.syntax import Syntax
 
-    make_console().print(Syntax(text, "python", line_numbers=True))
+        make_console().print(Syntax(text, "python", line_numbers=True))
     say_not_saved(ctx.not_saved)
 
 
@@ -272,7 +290,7 @@ def reset(exercise: Annotated[str, typer.Argument(help="The exercise id.")],
     from dl_course import service
 
     ctx = service.open_course(course)
-    ex = ctx.pack.exercise(exercise)
+    ex = service.exercise(ctx.pack, exercise)
     path = ctx.need_workspace().file_for(ctx.pack, ex)
     if not yes and sys.stdin.isatty() and path.exists():
         typer.confirm(f"Replace {path} with the starter? (a backup is kept)", abort=True)

@@ -18,11 +18,24 @@ def lesson(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, cha
     from dl_course import service
 
     text = service.lesson_text(service.open_course(course), chapter)
+    if not sys.stdout.isatty():  # a pipe or a file: the Markdown itself, every line whole
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
     from rich.markdown import Markdown
 
     console = make_console()
-    with console.pager(styles=True) if sys.stdout.isatty() else _nullcontext():
+    _pager_shows_colour()
+    with console.pager(styles=True):
         console.print(Markdown(text, code_theme="monokai"))
+
+
+def _pager_shows_colour() -> None:
+    """The pager is `less` unless $PAGER says otherwise: make it show colours (-R), not escape codes."""
+    import os
+
+    flags = os.environ.get("LESS", "")
+    if "R" not in flags and "r" not in flags:  # e.g. LESS=FRX already has it
+        os.environ["LESS"] = (flags + " -R").strip()
 
 
 @app.command()
@@ -52,11 +65,3 @@ def notebook(chapter: Annotated[str, typer.Argument(help="The chapter: 9, ch9, c
         console.print(f"  {said} {name}")
     console.print(f"\nNext: open it with [bold]jupyter lab {name}[/], fill in a tagged cell, save, and run its "
                   f"[bold]%check[/] cell (or [bold]dl-course check {name}[/] here).")
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
