@@ -479,3 +479,23 @@ def test_lesson_pager_shows_colours(tmp_path: Path, small_pack: Path) -> None:
     child.close()
     assert child.exitstatus == 0
     assert "-R" in seen.read_text()
+
+
+def test_gradescope_results_folder_and_a_missing_submission(tmp_path: Path, small_pack: Path) -> None:
+    import json
+
+    cli = Cli(tmp_path, small_pack)
+    results = tmp_path / "autograder" / "results"
+    results.mkdir(parents=True)
+    missing = cli("gradescope", "--submission", str(tmp_path / "nothing"), "--results", str(results),
+                  "--allow-unisolated")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    answer = json.loads((results / "results.json").read_text())  # the student reads why
+    assert answer["score"] == 0 and "could not be graded" in answer["output"] and "nothing" in answer["output"]
+    sub = tmp_path / "autograder" / "submission"
+    sub.mkdir()
+    (sub / "subsequent_mask.py").write_text(reference_source())
+    graded = cli("gradescope", "--submission", str(sub), "--results", str(results), "--allow-unisolated")
+    assert graded.returncode == 0 and "Traceback" not in graded.stderr, graded.stderr
+    assert json.loads((results / "results.json").read_text())["score"] == 10
+    assert sorted(p.name for p in results.iterdir()) == ["results.json"]  # no results.tmp left

@@ -7,7 +7,15 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from dl_course.cli.common import CourseOpt, Device, app, author_app, make_console, reports_errors
+from dl_course.cli.common import (
+    CourseOpt,
+    Device,
+    app,
+    author_app,
+    make_console,
+    reports_errors,
+)
+from dl_course.errors import CourseError
 
 
 @author_app.command("new")
@@ -24,7 +32,8 @@ def author_new(spec: Annotated[str, typer.Argument(help="CHAPTER/EXERCISE_ID, e.
     for path in files:
         console.print(f"  wrote {path}")
     exercise_id = spec.split("/", 1)[1]
-    console.print(f"\nFill in every TODO, then prove it sound: [bold]dl-course author validate {exercise_id}[/]")
+    where = f" --course {course}" if course is not None else ""
+    console.print(f"\nFill in every TODO, then prove it sound: [bold]dl-course author validate {exercise_id}{where}[/]")
 
 
 @author_app.command("validate")
@@ -97,9 +106,8 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
     from dl_course.classroom.export import export_all
     from dl_course.classroom.run import default_workers, prepare
     from dl_course.classroom.view import grade_with_progress, print_plan, print_summary
-    from dl_course.course import load_pack
-
     from dl_course.cli.isolation import require_isolation
+    from dl_course.course import load_pack
 
     require_isolation(allow_unisolated)
     pack = load_pack(course)
@@ -152,16 +160,42 @@ def gradescope(submission: Annotated[Path, typer.Option(help="The student's uplo
                device: Annotated[Device, typer.Option(help="Where the checks run.")] = Device.cpu,
                allow_unisolated: Annotated[bool, typer.Option(help="Grade even without the OS boundary.")] = False,
                course: CourseOpt = None) -> None:
-    """Grade a Gradescope submission and write Gradescope's results.json (for run_autograder)."""
-    from dl_course.cli.isolation import require_isolation
+    """Grade a Gradescope submission and write Gradescope's results.json (for run_autograder).
 
-    require_isolation(allow_unisolated)
+    --results may name the file or Gradescope's folder (/autograder/results). A results.json is
+    written whatever happens (a missing or broken submission, a grader that cannot run), so the
+    student reads a reason instead of Gradescope's generic failure."""
+    import os
+
     from dl_course.classroom.gradescope import gradescope_results, write_results
+    from dl_course.cli.isolation import require_isolation
     from dl_course.course import load_pack
 
     if visibility not in ("visible", "hidden", "after_due_date", "after_published"):
         raise typer.BadParameter(f"unknown visibility {visibility!r}", param_hint="--visibility")
-    answer = gradescope_results(load_pack(course), course, submission, exercise, device=device.value,
-                                visibility=visibility)
+    if results.is_dir() or str(results).endswith(("/", os.sep)):
+        results = results / "results.json"
+    probe = results.parent
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not os.access(probe, os.W_OK) or results.is_dir():
+        raise CourseError(f"--results {results}: cannot be written here ({probe} is not writable); nothing was graded")
+
+    def give_up(why: str, code: int) -> None:
+        write_results({"score": 0.0, "output": f"This submission could not be graded: {why}", "tests": [],
+                       "visibility": visibility, "stdout_visibility": "hidden"}, results)
+        make_console(stderr=True).print(f"error: {why} · wrote {results}", markup=False)
+        raise typer.Exit(code=code)
+
+    try:
+        require_isolation(allow_unisolated)
+    except typer.Exit as e:
+        give_up("the autograder has no OS boundary for learner code on this machine (see the autograder's log)",
+                e.exit_code)
+    try:
+        answer = gradescope_results(load_pack(course), course, submission, exercise, device=device.value,
+                                    visibility=visibility)
+    except CourseError as e:
+        give_up(str(e), 2)
     write_results(answer, results)
     make_console().print(f"{answer['output'].splitlines()[0]} · wrote {results}")
