@@ -499,3 +499,33 @@ def test_gradescope_results_folder_and_a_missing_submission(tmp_path: Path, smal
     assert graded.returncode == 0 and "Traceback" not in graded.stderr, graded.stderr
     assert json.loads((results / "results.json").read_text())["score"] == 10
     assert sorted(p.name for p in results.iterdir()) == ["results.json"]  # no results.tmp left
+
+
+def test_tui_edit_without_editor_falls_back_like_git(tmp_path: Path, small_pack: Path) -> None:
+    """`e` with $VISUAL/$EDITOR unset runs the first of editor, nano, vim, vi on $PATH (here a stand-in)."""
+    import shutil
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    from test_tui_terminal import Terminal
+
+    work = tmp_path / "work"
+    work.mkdir()
+    Cli(work, small_pack)("start", "chapter9", "--no-tui")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (tmp_path / "reference.py").write_text(reference_source())
+    nano = bin_dir / "editor"  # first on $PATH, ahead of /usr/bin/editor
+    nano.write_text(f'#!/bin/sh\ncp {tmp_path / "reference.py"} "$1"\n')
+    nano.chmod(0o755)
+    env = {"DL_COURSE_PACK": str(small_pack), "TERM": "xterm-256color", "HOME": str(tmp_path),
+           "PATH": f"{bin_dir}:{os.path.dirname(EXE)}:/usr/bin:/bin"}
+    term = Terminal([EXE], work, env)
+    try:
+        term.wait_for("subsequent_mask")
+        term.keys("Down", "Enter")
+        term.wait_for("Your file: chapter09/subsequent_mask.py")
+        term.keys("e")
+        term.wait_for("✓ passed")
+    finally:
+        term.close()

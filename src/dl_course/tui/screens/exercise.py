@@ -231,9 +231,9 @@ class ExerciseScreen(CourseScreen):
         """Open the file in $VISUAL/$EDITOR; the app suspends and comes back, then checks."""
         if not self._have_file():
             return
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or _fallback_editor()
         if not editor:
-            self.fail(f"set $EDITOR to edit from here (e.g. export EDITOR=nano), or open {self.path} yourself")
+            self.fail(f"no editor found: set $EDITOR (e.g. export EDITOR=nano), or open {self.path} yourself")
             return
         before = self.path.read_bytes()
         try:
@@ -264,3 +264,14 @@ class ExerciseScreen(CourseScreen):
             if not self.watching:
                 break
             self.action_check()
+
+
+def _fallback_editor() -> str | None:
+    """With $VISUAL and $EDITOR unset, as git does: `editor` (Debian's choice), then nano, vim, vi
+    (notepad on Windows)."""
+    import shutil
+
+    for name in ("editor", "nano", "vim", "vi", "notepad"):
+        if shutil.which(name):
+            return name
+    return None
