@@ -41,6 +41,7 @@ __all__ = ["Box", "status", "Status", "bwrap_path", "RUNTIME_MODULES", "BOX_RUNT
 NOBODY = 65534
 BOX_RUNTIME = "/dl-course-runtime"
 BOX_INBOX = "/dl-course-inbox"
+BOX_SCRATCH = "/dl-course-scratch"  # = fences.SCRATCH (fences runs inside the box)
 # What the learner side imports of dl_course: self-contained, nothing else of the package.
 RUNTIME_MODULES = ("learner", "ops", "wire", "channel", "sandbox", "mistakes", "fences")
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -259,11 +260,14 @@ class Box:
             # The paths are bound for uid 65534 first (see preexec): bwrap reads them from there.
             self._staged = [(os.path.join(self.tmp, "stage", str(i)), dst) for i, (_, dst) in enumerate(binds)]
             binds = self._staged
+        # /tmp first: a Python that lives under /tmp (a CI venv) is bound into it below. Each
+        # session later mounts a fresh /tmp of its own and carries those binds over (fences).
+        cmd += ["--tmpfs", "/tmp", "--dir", BOX_SCRATCH]
         for src, dst in binds:
             cmd += ["--ro-bind", src, dst]
         for path in self.hide:
             cmd += ["--tmpfs", path, "--remount-ro", path]
-        cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp",
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp",
                 "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
         for dev in sorted(Path("/dev").glob("nvidia*")):  # a GPU stays reachable inside the box
             cmd += ["--dev-bind", str(dev), str(dev)]

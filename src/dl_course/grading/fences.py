@@ -70,11 +70,36 @@ def seccomp_supported() -> bool:
         return False
 
 
+SCRATCH = "/dl-course-scratch"  # an empty folder the box makes, where a fresh /tmp is built
+
+
+def _mounts_under(top: str) -> list[str]:
+    """The outermost mount points below `top` (in the box: a Python bound under /tmp)."""
+    points = []
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4].replace("\\040", " ")
+                if point.startswith(top + "/"):
+                    points.append(point)
+    except (OSError, IndexError):
+        return []
+    outer = []
+    for point in sorted(set(points), key=len):
+        if not any(point.startswith(o + "/") for o in outer):
+            outer.append(point)
+    return outer
+
+
 def own_namespaces(tmp_bytes: int = 512 * 1024 * 1024) -> bool:
     """New user + PID + mount namespaces for this process, and a fresh /tmp. The caller must
-    fork next: the child is PID 1 of the new namespace. False where the kernel refuses."""
+    fork next: the child is PID 1 of the new namespace. False where the kernel refuses.
+
+    What was mounted below /tmp (a Python installation that lives there) is carried into the
+    fresh /tmp: it is built at SCRATCH, the mounts are bound into it, and it is moved onto /tmp."""
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
+    keep = _mounts_under("/tmp")
     if libc.unshare(0x10000000 | 0x20000000 | 0x00020000) != 0:  # NEWUSER | NEWPID | NEWNS
         return False
     try:
@@ -86,8 +111,26 @@ def own_namespaces(tmp_bytes: int = 512 * 1024 * 1024) -> bool:
             f.write(f"{gid} {gid} 1")
     except OSError:
         pass
+    ms_nosuid, ms_nodev, ms_noexec, ms_bind, ms_move, ms_rec = 0x2, 0x4, 0x8, 0x1000, 0x2000, 0x4000
     options = f"size={tmp_bytes},mode=0700,uid={uid},gid={gid}".encode()
-    libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0x2 | 0x8 | 0x4, options)  # nosuid, noexec, nodev
+    flags = ms_nosuid | ms_noexec | ms_nodev
+    if not keep or not os.path.isdir(SCRATCH):
+        if libc.mount(b"tmpfs", b"/tmp", b"tmpfs", flags, options) != 0:
+            raise OSError(ctypes.get_errno(), "mount a fresh /tmp")
+        return True
+    if libc.mount(b"tmpfs", SCRATCH.encode(), b"tmpfs", flags, options) != 0:
+        raise OSError(ctypes.get_errno(), f"mount a fresh /tmp at {SCRATCH}")
+    for point in keep:
+        inside = SCRATCH + point[len("/tmp"):]
+        if os.path.isdir(point):
+            os.makedirs(inside, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(inside), exist_ok=True)
+            open(inside, "a").close()
+        if libc.mount(point.encode(), inside.encode(), None, ms_bind | ms_rec, None) != 0:
+            raise OSError(ctypes.get_errno(), f"carry {point} into the fresh /tmp")
+    if libc.mount(SCRATCH.encode(), b"/tmp", None, ms_move, None) != 0:
+        raise OSError(ctypes.get_errno(), "move the fresh /tmp into place")
     return True
 
 
