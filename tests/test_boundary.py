@@ -206,3 +206,39 @@ def test_nothing_is_written_outside(attacked):
 
 def test_nothing_is_left_running(attacked):
     assert attacked["left_running"] == []
+
+
+def test_a_python_that_lives_under_tmp_is_reachable_in_every_session(tmp_path):
+    """CI's virtual environment lives under /tmp: the box mounts its own /tmp first and then the
+    Python binds, and each session's fresh /tmp carries those binds over (a folder bound under
+    /tmp used to vanish, and bwrap said 'execvp …/bin/python: No such file or directory')."""
+    from dl_course.grading import boundary
+
+    home = tmp_path / "python-home"  # tmp_path lies under /tmp
+    home.mkdir()
+    (home / "marker.txt").write_text("here")
+    home.chmod(0o755)
+    for parent in home.parents:
+        if str(parent) == "/tmp":
+            break
+        parent.chmod(parent.stat().st_mode | 0o055)
+    box = boundary.Box()
+    box.binds.append((str(home), str(home)))
+    probe = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {boundary.BOX_RUNTIME!r})
+        from dl_course.grading import fences
+        print("box", open({str(home / "marker.txt")!r}).read(), os.listdir("/tmp") != [], flush=True)
+        assert fences.own_namespaces()
+        pid = os.fork()
+        if pid == 0:
+            print("session", open({str(home / "marker.txt")!r}).read(), flush=True)
+            open("/tmp/scratch.txt", "w").write("x")  # the session's /tmp is its own and writable
+            os._exit(0)
+        os._exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+    """)
+    proc = subprocess.run(box.command([sys.executable, "-I", "-c", probe]), capture_output=True, text=True,
+                          preexec_fn=box.preexec, cwd=box.tmp, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "box here True" in proc.stdout and "session here" in proc.stdout, proc.stdout
+    assert not (tmp_path / "scratch.txt").exists()
