@@ -177,3 +177,34 @@ def test_per_sequence_coin_fails_by_name(course):
 def test_per_step_coin_drawn_any_way_passes(course):
     result = grade(course, "encoder_decoder", PER_STEP_PER_ROW)
     assert result["passed"], failed_checks(result)
+
+
+CPU_THEN_MOVED_MASK = '''
+import torch
+
+
+def subsequent_mask(size, device=None):
+    # Built on the CPU, then moved where it is asked for: what a GPU runs without complaint.
+    mask = (1 - torch.triu(torch.ones(1, size, size), diagonal=1)).bool()
+    return mask if device is None else mask.to(device)
+'''
+
+CPU_MASK_KEPT = '''
+import torch
+
+
+def subsequent_mask(size, device=None):
+    return torch.ones(1, size, size).tril().bool()  # device ignored: on a GPU it stays on the CPU
+'''
+
+
+def test_created_on_the_cpu_then_moved_passes(course):
+    result = grade(course, "subsequent_mask", CPU_THEN_MOVED_MASK)
+    assert result["passed"], failed_checks(result)
+
+
+def test_ignoring_the_device_fails_and_says_what_a_gpu_would_do(course):
+    result = grade(course, "subsequent_mask", CPU_MASK_KEPT)
+    device = next(c for c in result["checks"] if c["name"] == "device")
+    assert device["status"] == "failed", result["checks"]
+    assert "would stay on the CPU" in device["message"], device["message"]

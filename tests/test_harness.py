@@ -97,9 +97,62 @@ def test_portable_catches_tensors_created_on_the_default_device():
         mask = torch.ones(size, size, dtype=torch.bool).tril()  # no device=
         return (x @ x.transpose(-2, -1)).masked_fill(~mask, float("-inf")).softmax(-1) @ x
 
+    def returned_on_the_cpu(x):
+        return torch.ones(*x.shape)  # no device=: on a GPU the answer stays on the CPU
+
     grade_for(attend).portable(probe, GRID)
-    with pytest.raises(CheckFailed, match="another device"):
+    with pytest.raises(CheckFailed, match="on a GPU it fails: .*Expected all tensors to be on the same device"):
         grade_for(on_default_device).portable(probe, GRID)
+    with pytest.raises(CheckFailed, match="result would stay on the CPU"):
+        grade_for(returned_on_the_cpu).portable(probe, GRID)
+
+
+def _masked(x, mask):
+    return (x @ x.transpose(-2, -1)).masked_fill(~mask, float("-inf")).softmax(-1) @ x
+
+
+@pytest.mark.parametrize("move", ["to_device", "to_tensor", "type_as", "cuda_like_new", "scalar"])
+def test_portable_passes_what_a_gpu_runs(move):
+    """Tensors made on the CPU and then moved where the inputs are run on a GPU: they pass."""
+    def learner(x):
+        size = x.shape[1]
+        cpu = torch.ones(size, size).tril()
+        mask = {"to_device": lambda: cpu.bool().to(x.device),
+                "to_tensor": lambda: cpu.to(x).bool(),
+                "type_as": lambda: cpu.type_as(x).bool(),
+                "cuda_like_new": lambda: x.new_ones(size, size).tril().bool(),
+                "scalar": lambda: (torch.ones(size, size, device=x.device) * torch.tensor(1.0)).tril().bool()}[move]()
+        return _masked(x, mask)
+
+    grade_for(learner).portable(probe, GRID)
+
+
+class _Rehomed(torch.nn.Module):
+    """A plain tensor attribute (the book keeps masks this way), moved to the input's device in forward."""
+
+    def __init__(self, move: bool):
+        super().__init__()
+        self.move = move
+        self.mask = torch.ones(4, 4, dtype=torch.bool).tril()
+
+    def forward(self, x):
+        mask = self.mask.to(x.device) if self.move else self.mask
+        return _masked(x, mask[:x.shape[1], :x.shape[1]])
+
+
+def test_a_plain_attribute_fails_only_when_a_gpu_would_fail():
+    def module_probe(t, c):
+        h = t.new("M")
+        t.to(h, c.device, c.dtype)
+        return t.forward(h, c.randn(c.n, c.L, 3))
+
+    def grade(move):
+        return Grade(LocalTarget({"M": lambda: _Rehomed(move)}, "learner"),
+                     LocalTarget({"M": lambda: _Rehomed(True)}, "the reference"), [], dict(DEFAULT_TOLERANCE), seed=3)
+
+    grade(True).portable(module_probe, GRID)
+    with pytest.raises(CheckFailed, match="on a GPU it fails"):
+        grade(False).portable(module_probe, GRID)
 
 
 def test_a_forbidden_function_is_seen_by_any_route():

@@ -65,7 +65,7 @@ class Case:
     device: str
     seed: int
     elsewhere: bool = False
-    """Run with tensors created without a device landing away from the inputs (see ops.Elsewhere)."""
+    """Run on a stand-in GPU: tensors made without a device land away from the inputs (see ops.Elsewhere)."""
     grad_at: tuple[int, int] | None = None
     """Backpropagate only from this (dim, index) of each output (see `Grade.causal`)."""
 
@@ -73,8 +73,9 @@ class Case:
     def label(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.params.items())
         dtype = "" if self.dtype is None else str(self.dtype).replace("torch.", "") + " "
-        where = " with new tensors defaulting to another device" if self.elsewhere else ""
-        return f"{sizes}{', ' if sizes else ''}{dtype}on {self.device}{where}, seed {self.seed}"
+        device = "a stand-in GPU (inputs there, tensors made without device= on the CPU)" if self.elsewhere \
+            else self.device
+        return f"{sizes}{', ' if sizes else ''}{dtype}on {device}, seed {self.seed}"
 
     @property
     def size(self) -> int:
@@ -259,40 +260,46 @@ class Grade:
 
     def portable(self, probe: Probe, grid: list[dict[str, Any]], what: str = "",
                  dtypes: tuple[str, ...] | None = ("float32",)) -> None:
-        """Fail when the code would break on a GPU: tensors created without following the inputs'
-        device, or tensors kept as plain module attributes (they do not move with `.to(device)`).
+        """Fail when the code would break on a GPU, and say what would happen there.
 
-        Without CUDA, the probe runs with every tensor created without an explicit device landing
-        on another device than the inputs (as `torch.zeros(n)` lands on the CPU when the inputs are
-        on a GPU). With CUDA in use, it also compares the GPU's answers with the CPU's.
+        Without CUDA, the probe runs on a stand-in for a GPU (see ops.Elsewhere): the inputs act as
+        GPU tensors, tensors made without a device (and plain tensor attributes of a module, which
+        `module.to(device)` leaves behind) act as CPU tensors, and mixing the two raises the error a
+        GPU raises; `.to(x.device)`, `.type_as(x)` and `x.new_*` re-home them as on a GPU. A plain
+        attribute that forward re-homes passes. With CUDA in use, the GPU's answers are also
+        compared with the CPU's.
         """
         head = f"{what}: " if what else ""
         cases = [replace(c, elsewhere=True) for c in self.cases(grid, dtypes, ("cpu",))]
         for case in cases:
             expected, _ = self.run(self.reference, probe, case)
             got, fault = self.run(self.learner, probe, case)
-            if self.learner.loose:
-                name, attrs = next(iter(self.learner.loose.items()))
-                raise CheckFailed(
-                    f"{head}{name} keeps {', '.join(attrs)} as a plain tensor attribute. It will not move with "
-                    "module.to(device) (so on a GPU it stays on the CPU and the forward pass fails) and it is not "
-                    "saved in state_dict. Register it with self.register_buffer(...) (or make it an nn.Parameter "
-                    "if it should be trained).", case=case.label, diagnosis=self.diagnose(probe, cases))
-            problem = None
             if fault:
-                problem = f"it failed:\n  {_fault_text(fault)}"
+                text = _fault_text(fault)
+                if "stand-in for a GPU" in text:
+                    problem = (f"on a GPU it fails: {text}\n  A tensor made without device= (or kept as a plain "
+                               "attribute, which module.to(device) does not move) stays on the CPU")
+                else:
+                    problem = f"with its inputs on a (stand-in) GPU it failed, where it ran on the CPU:\n  {text}"
             else:
                 difference = self._difference(expected, got, "values", False)
-                if difference:
-                    problem = f"it gave a different answer: {difference}"
-            if problem:
-                raise CheckFailed(
-                    f"{head}when tensors created without an explicit device land on another device than the "
-                    f"inputs (as on a GPU, where torch.zeros(n) lands on the CPU), {problem}\n"
-                    "  Create tensors where the inputs are: torch.zeros(n, device=x.device, dtype=x.dtype), "
-                    "x.new_zeros(n), torch.zeros_like(x), or a registered buffer. On a GPU this code fails with "
-                    f"'Expected all tensors to be on the same device'.\n  smallest failing case: {case.label}",
-                    case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
+                if difference is None:
+                    continue
+                if "came without its values" in difference or "got 'meta'" in difference:
+                    problem = (f"on a GPU its result would stay on the CPU, away from the inputs ({difference}): "
+                               "it was made without device=")
+                else:
+                    problem = f"with its inputs on a (stand-in) GPU it gave a different answer: {difference}"
+            loose = ""
+            if self.learner.loose:
+                name, attrs = next(iter(self.learner.loose.items()))
+                loose = (f"\n  {name} keeps {', '.join(attrs)} as a plain tensor attribute: module.to(device) does "
+                         "not move it (register it with self.register_buffer(...), or move it in forward).")
+            raise CheckFailed(
+                f"{head}{problem}{loose}\n  Create tensors where the inputs are: "
+                "torch.zeros(n, device=x.device, dtype=x.dtype), x.new_zeros(n), torch.zeros_like(x), "
+                f"a registered buffer, or .to(x.device).\n  smallest failing case: {case.label}",
+                case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
         if "cuda" in self.devices:
             self.compare(probe, grid, level="values", dtypes=dtypes, devices=("cuda",), what=what)
             for case in self.cases(grid, dtypes, ("cuda",)):

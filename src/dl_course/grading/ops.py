@@ -55,37 +55,126 @@ def materialize(tree: Any, handles: dict[int, Any]) -> Any:
 
 
 class Elsewhere:
-    """While active, tensors created without an explicit device land on `meta`, not beside the inputs.
+    """While active, the inputs stand in for tensors on a GPU, and tensors made without a device
+    are "host" tensors (on the CPU, as `torch.zeros(n)` is when the inputs live on `cuda`).
 
-    This is what happens on a GPU: inputs live on `cuda`, and `torch.zeros(n)` lands on the CPU.
-    Code that follows its inputs' device never notices (and never pays for meta kernels); code
-    that does not mixes devices and fails, as it would on a GPU. Python-number scalars stay on
-    the CPU, since PyTorch lets 0-dim CPU tensors mix with any device.
+    Everything stays a real CPU tensor, so values can be compared. A host tensor is tagged, and the
+    tag follows what is computed from host tensors alone. Mixing a host tensor that is not a 0-dim
+    scalar with a tensor on the inputs' side raises the error a GPU raises. `.to(x.device)`,
+    `.to(x)`, `.type_as(x)`, `.cuda()` and any explicit `device=` re-home a tensor, as on a GPU;
+    `x.new_*` and `*_like(x)` follow x. Plain tensor attributes of the modules passed in
+    (`loose_from`) start as host tensors, as `module.to(device)` leaves them behind on a GPU.
+    An explicit `device="cpu"` cannot be told from `device=x.device` here: it counts as following
+    the inputs (a real GPU run tells them apart).
     """
 
-    def __init__(self) -> None:
+    _MOVES = {"to", "type_as", "cuda"}
+    _TO_HOST = {"cpu", "numpy"}
+    _INDEXING = {"__getitem__", "__setitem__", "copy_", "index_select", "__index__", "__len__", "__iter__",
+                 "__format__", "__repr__", "__bool__", "__float__", "__int__", "item", "tolist", "size", "dim",
+                 "numel", "__get__", "stride", "is_contiguous", "data_ptr", "element_size"}
+
+    def __init__(self, loose_from: list[Any] | None = None) -> None:
         from torch.overrides import TorchFunctionMode
         from torch.utils._device import _device_constructors
+        from torch.utils._pytree import tree_flatten
 
-        constructors = _device_constructors()
+        constructors = _device_constructors() | {torch.from_numpy}
         scalar_makers = {torch.tensor, torch.as_tensor, torch.scalar_tensor}
+        token = object()
+        self.token = token
+
+        def is_host(t: Any) -> bool:
+            return isinstance(t, torch.Tensor) and getattr(t, "_dl_course_host", None) is token
+
+        def tag(tree: Any) -> Any:
+            for t in tree_flatten(tree)[0]:
+                if isinstance(t, torch.Tensor) and not isinstance(t, torch.nn.Parameter):
+                    try:
+                        t._dl_course_host = token
+                    except (AttributeError, RuntimeError):
+                        pass
+            return tree
+
+        def untagged(result: Any, source: Any) -> Any:
+            """`result` of a move; a fresh alias when the move returned its own (tagged) input."""
+            if isinstance(result, torch.Tensor) and is_host(result):
+                result = result.view_as(result) if result is source else result
+                if is_host(result):
+                    del result._dl_course_host
+            return result
+
+        def name_of(func: Any) -> str:
+            return getattr(func, "__name__", "") or str(func)
+
+        self.is_host, self.tag = is_host, tag
 
         class Mode(TorchFunctionMode):
             def __torch_function__(self, func, types, args=(), kwargs=None):
                 kwargs = dict(kwargs or {})
+                name = name_of(func)
                 if func in constructors and kwargs.get("device") is None:
                     scalar = func in scalar_makers and args and isinstance(args[0], (bool, int, float))
-                    if not scalar:
-                        kwargs["device"] = "meta"
-                return func(*args, **kwargs)
+                    out = func(*args, **kwargs)
+                    return out if scalar else tag(out)
+                if name in Elsewhere._MOVES:
+                    out = func(*args, **kwargs)
+                    moved = name != "to" or _moves_device(args[1:], kwargs)
+                    if moved:
+                        return untagged(out, args[0] if args else None)
+                    return tag(out) if args and is_host(args[0]) else out
+                if name in Elsewhere._TO_HOST:
+                    return tag(func(*args, **kwargs))
+                tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+                host = [t for t in tensors if is_host(t)]
+                if not host or name in Elsewhere._INDEXING:
+                    out = func(*args, **kwargs)
+                    if host and name == "__getitem__" and args and is_host(args[0]):
+                        tag(out)
+                    return out
+                inputs_side = [t for t in tensors if not is_host(t)]
+                if inputs_side:
+                    if any(t.dim() > 0 for t in host) and any(t.dim() > 0 for t in inputs_side):
+                        raise RuntimeError(
+                            "Expected all tensors to be on the same device, but found at least two devices, "
+                            f"cuda:0 and cpu! (in {name}: a tensor made without device= stays on the CPU while "
+                            "the inputs are on the GPU; this is dl-course's stand-in for a GPU)")
+                    return func(*args, **kwargs)  # 0-dim CPU tensors mix with any device
+                return tag(func(*args, **kwargs))
 
         self.mode = Mode()
+        self.loose_from = list(loose_from or [])
 
     def __enter__(self):
+        for obj in self.loose_from:
+            for path in loose_tensors(obj):
+                holder = obj
+                *parents, attr = path.split(".")
+                for part in parents:
+                    holder = getattr(holder, part)
+                self.tag(getattr(holder, attr))
         return self.mode.__enter__()
 
     def __exit__(self, *exc):
         return self.mode.__exit__(*exc)
+
+    def host_as_meta(self, tree: Any) -> Any:
+        """The call's output with every host tensor replaced by an empty one on `meta`: on a GPU it
+        would have stayed on the CPU, away from the inputs (the judge sees that it has no values)."""
+        if isinstance(tree, torch.Tensor):
+            return torch.empty(tuple(tree.shape), dtype=tree.dtype, device="meta") if self.is_host(tree) else tree
+        if type(tree) in (tuple, list):
+            return type(tree)(self.host_as_meta(v) for v in tree)
+        if type(tree) is dict:
+            return {k: self.host_as_meta(v) for k, v in tree.items()}
+        return tree
+
+
+def _moves_device(args: tuple, kwargs: dict) -> bool:
+    """Whether `Tensor.to(*args, **kwargs)` names a device (a device, a string or another tensor)."""
+    if kwargs.get("device") is not None or isinstance(kwargs.get("other"), torch.Tensor):
+        return True
+    return any(isinstance(a, (torch.device, str, torch.Tensor)) for a in args)
 
 
 def loose_tensors(obj: Any) -> list[str]:
@@ -235,11 +324,13 @@ class Executor:
             if module is not None:
                 module.zero_grad(set_to_none=True)
         if elsewhere:
-            with Elsewhere():
+            stand_in = Elsewhere(loose_from=[module] if module is not None else [])
+            with stand_in:
                 out = target(*args, **kwargs)
+            result = {"output": encode(stand_in.host_as_meta(out), "output")}
         else:
             out = target(*args, **kwargs)
-        result = {"output": encode(out, "output")}
+            result = {"output": encode(out, "output")}
         if grads is not None:
             result["grads"] = self._backward(out, args, kwargs, module, grads, grad_at)
         return {"__dict__": result}
