@@ -208,3 +208,81 @@ def test_ignoring_the_device_fails_and_says_what_a_gpu_would_do(course):
     device = next(c for c in result["checks"] if c["name"] == "device")
     assert device["status"] == "failed", result["checks"]
     assert "would stay on the CPU" in device["message"], device["message"]
+
+
+def test_an_untouched_chapter_scores_zero_everywhere(course):
+    code, report = course.json("check")
+    assert code == 1
+    for result in report["results"]:
+        assert result["score"] == 0, (result["exercise"], result["score"], result["checks"])
+        assert result["not_started"], (result["exercise"], result["checks"])
+
+
+def _reference_with(exercise: str, old: str, new: str) -> str:
+    from conftest import reference_source
+
+    source = reference_source(exercise)
+    assert old in source
+    return source.replace(old, new)
+
+
+def test_a_forbidden_call_scores_zero(course):
+    source = _reference_with(
+        "multi_head_attention",
+        'scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(self.d_k)',
+        'import torch.nn.functional as F\n'
+        '        if mask is None:\n'
+        '            context = F.scaled_dot_product_attention(q, k, v)\n'
+        '        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(self.d_k)')
+    result = grade(course, "multi_head_attention", source)
+    api = next(c for c in result["checks"] if c["name"] == "api")
+    assert api["status"] == "failed" and result["score"] == 0, result["checks"]
+
+
+def test_one_failed_check_skips_only_what_needs_it(course):
+    """A buffer left out of state_dict (persistent=False) fails that one check; every output is right
+    and earns its points."""
+    source = _reference_with("positional_encoding", 'self.register_buffer("pe", table.to(torch.get_default_dtype()).unsqueeze(0))',
+                             'self.register_buffer("pe", table.to(torch.get_default_dtype()).unsqueeze(0), persistent=False)')
+    result = grade(course, "positional_encoding", source)
+    statuses = {c["name"]: c["status"] for c in result["checks"]}
+    assert statuses["state_dict"] == "failed", statuses
+    assert [n for n, s in statuses.items() if s != "passed"] == ["state_dict"], statuses
+    own = [c for c in result["checks"] if c["name"] not in ("loads", "defines", "api")]
+    assert result["score"] == pytest.approx(result["max_score"] * (len(own) - 1) / len(own), abs=0.01)
+
+
+FLOAT32_SCALE = '''
+import torch
+import torch.nn.functional as F
+
+
+def dot_product_attention(query, key, value, mask=None):
+    d_k = query.size(-1)
+    # As common tutorials write it: the scale is a float32 tensor, moved to the input's device.
+    scale = torch.sqrt(torch.FloatTensor([d_k])).to(query.device)
+    scores = torch.matmul(query, key.transpose(-2, -1)) / scale
+    if mask is not None:
+        scores = scores.masked_fill(mask == 0, float("-inf"))
+    weights = F.softmax(scores, dim=-1)
+    return torch.matmul(weights, value), weights
+'''
+
+
+def test_a_float32_scale_constant_passes_with_a_note(course):
+    result = grade(course, "dot_product_attention", FLOAT32_SCALE)
+    assert result["passed"], failed_checks(result)
+    notes = " ".join(c["message"] for c in result["checks"] if c["status"] == "passed")
+    assert "float32 constant" in notes, result["checks"]
+
+
+def test_a_float32_scale_attribute_passes_with_a_note(course):
+    """√d_model kept as a 0-dim float32 tensor attribute is right on any device (a 0-dim CPU tensor
+    mixes with GPU tensors); it only costs float64 precision, which earns a note, not a failure."""
+    source = _reference_with("positional_encoding", "return x * math.sqrt(self.d_model) + self.pe[:, :length]",
+                             "return x * self.scale + self.pe[:, :length]")
+    source = source.replace("self.d_model = d_model", "self.d_model = d_model\n        self.scale = torch.tensor(float(d_model)).sqrt()")
+    result = grade(course, "positional_encoding", source)
+    assert result["passed"], failed_checks(result)
+    notes = " ".join(c["message"] for c in result["checks"] if c["status"] == "passed")
+    assert "float32" in notes, result["checks"]

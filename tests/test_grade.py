@@ -130,17 +130,17 @@ def make_class(root: Path) -> Path:
     return subs
 
 
-# student -> (subsequent_mask, quick_mask, total, not submitted); 6 checks each, partial credit.
+# student -> (subsequent_mask, quick_mask, total, not submitted); 4 scored checks each, partial credit.
 EXPECTED = {
     "ana": ("10", "10", "20", ""),
-    "ben": ("6.67", "6.67", "13.34", ""),  # the sum of the rounded scores shown
+    "ben": ("7.5", "7.5", "15", ""),
     "cleo": ("10", "5", "15", ""),
     "dan": ("0", "0", "0", "quick_mask"),
-    "eve": ("10", "3.33", "13.33", ""),
-    "fay": ("6.67", "0", "6.67", ""),
+    "eve": ("10", "0", "10", ""),  # a hang earns nothing
+    "fay": ("7.5", "0", "7.5", ""),
     "gus": ("0", "0", "0", "subsequent_mask quick_mask"),
     "hal": ("0", "0", "0", "quick_mask"),
-    "ivy": ("10", "6.67", "16.67", ""),
+    "ivy": ("10", "7.5", "17.5", ""),
     "jon": ("0", "0", "0", "subsequent_mask"),
     "kim": ("0", "0", "0", "quick_mask"),
     "zed": ("0", "0", "0", "quick_mask"),
@@ -252,7 +252,7 @@ def test_a_rerun_grades_only_what_changed(graded):
     after = verdicts(root / "grades")
     assert len(after) == 18 and set(before) <= set(after)
     assert rows(root / "grades")["ben"]["subsequent_mask"] == "10"
-    assert rows(root / "grades")["ben"]["total"] == "16.67"
+    assert rows(root / "grades")["ben"]["total"] == "17.5"
 
 
 def _run_group(pgid: int) -> list[int]:
@@ -316,7 +316,7 @@ def test_an_interrupted_run_resumes_losing_nothing(tmp_path):
     assert f"to grade now: {5 - len(kept)}   already in the gradebook: {len(kept)}" in proc.stdout
     final = verdicts(out)
     assert len(final) == 5 and set(kept) <= set(final)
-    assert [r["subsequent_mask"] for r in rows(out).values()] == ["10", "6.67", "10", "6.67", "10"]
+    assert [r["subsequent_mask"] for r in rows(out).values()] == ["10", "7.5", "10", "7.5", "10"]
 
 
 def test_gradescope_results_json(tmp_path):
@@ -332,11 +332,11 @@ def test_gradescope_results_json(tmp_path):
     tests = {t["name"].split(":")[0]: t for t in answer["tests"]}
     assert set(tests) == {"subsequent_mask", "quick_mask"}
     assert (tests["subsequent_mask"]["score"], tests["subsequent_mask"]["max_score"]) == (10.0, 10.0)
-    assert (tests["quick_mask"]["score"], tests["quick_mask"]["max_score"]) == (6.67, 10.0)
+    assert (tests["quick_mask"]["score"], tests["quick_mask"]["max_score"]) == (7.5, 10.0)
     assert "known mistake: upper_triangular" in tests["quick_mask"]["output"]
     assert "✗ values" in tests["quick_mask"]["output"]
     assert all(t["visibility"] == "after_due_date" for t in answer["tests"])
-    assert answer["score"] == 16.67
+    assert answer["score"] == 17.5
 
 
 def test_a_submissions_folder_with_nothing_to_grade_is_an_error(tmp_path, small_pack):
@@ -392,8 +392,8 @@ def test_notebooks_are_graded_cell_by_cell(tmp_path):
     proc = Cli(tmp_path, pack)("grade", str(subs), "--out", str(out), "--workers", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = rows(out)
-    assert (table["nora"]["subsequent_mask"], table["nora"]["quick_mask"]) == ("10", "6.67")
-    assert (table["otto"]["subsequent_mask"], table["otto"]["quick_mask"]) == ("0", "6.67")
+    assert (table["nora"]["subsequent_mask"], table["nora"]["quick_mask"]) == ("10", "7.5")
+    assert (table["otto"]["subsequent_mask"], table["otto"]["quick_mask"]) == ("0", "7.5")
     report = json.loads((out / "grades.json").read_text())
     by = {s["student"]: s["exercises"] for s in report["students"]}
     assert by["nora"]["quick_mask"]["file"] == "nora/chapter09.ipynb"

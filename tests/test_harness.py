@@ -183,3 +183,34 @@ def test_a_forbidden_function_is_seen_by_any_route():
         watch.mode.__exit__(None, None, None)
         sandbox._LIBRARY._destroy()  # this test's process goes on (a learner's never does)
         sandbox._LIBRARY = None
+
+
+def _scaled_attention(x, keep, scale=True, fill=float("-inf")):
+    scores = x @ x.transpose(-2, -1) / (x.shape[-1] ** 0.5 if scale else 1.0)
+    return scores.masked_fill(~keep, fill).softmax(-1) @ x
+
+
+def test_a_large_negative_fill_is_diagnosed_as_the_mistake_it_makes():
+    """A learner who fills with -1e9 (uniform weights on a row masked everywhere, where -inf gives
+    NaN) and forgets the scale is still named 'no_scale', whose reference fills with -inf."""
+    def reference(x, keep):
+        return _scaled_attention(x, keep)
+
+    def no_scale(x, keep):
+        return _scaled_attention(x, keep, scale=False)
+
+    def learner(x, keep):
+        return _scaled_attention(x, keep, scale=False, fill=-1e9)
+
+    def masked_probe(t, c):
+        keep = torch.ones(c.n, c.L, c.L, dtype=torch.bool)
+        keep[:, 0, :] = False  # the first query may attend to nothing
+        keep[:, 1:, -1] = False
+        return t.call("attend", c.randn(c.n, c.L, 3), keep)
+
+    mistake = Mistake("no_scale", "the scores are not divided by sqrt(d_k)", "attend", no_scale)
+    grade = Grade(LocalTarget({"attend": learner}, "learner"), LocalTarget({"attend": reference}, "the reference"),
+                  [(mistake, LocalTarget({"attend": no_scale}, "mistake no_scale"))], dict(DEFAULT_TOLERANCE), seed=3)
+    with pytest.raises(CheckFailed) as err:
+        grade.compare(masked_probe, GRID, level="values")
+    assert err.value.diagnosis is not None and err.value.diagnosis.id == "no_scale"

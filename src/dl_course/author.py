@@ -106,6 +106,8 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
             v.starter = _describe(first)
             if first.passed:
                 v.problems.append("the starter passes every check; it must fail until the learner fills it in")
+            elif first.score > 0:
+                v.problems.append(f"the starter scores {first.score:g}/{first.max_score}; an untouched starter must score 0")
         else:
             mistake_id = role.split(":", 1)[1]
             got = (first.diagnosis or {}).get("id")

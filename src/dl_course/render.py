@@ -63,8 +63,9 @@ def _next_exercise(pack: Any, exercise_id: str) -> str | None:
 
 def _print_one(console: Console, r: Any) -> None:
     mark, colour = ("✓", "green") if r.passed else ("✗", "red")
+    points = f"not started · 0/{r.max_score}" if getattr(r, "not_started", False) else f"{r.score:g}/{r.max_score}"
     head = Text.assemble((f"{mark} {r.exercise}", f"bold {colour}"), f"  {r.title}  ",
-                         (f"{r.score:g}/{r.max_score}", "bold"), (f"  {r.duration_s:.1f} s", "dim"))
+                         (points, "bold"), (f"  {r.duration_s:.1f} s", "dim"))
     if r.file:
         head.append(f"  {r.file}", style="dim")
     console.print(head)
@@ -75,6 +76,8 @@ def _print_one(console: Console, r: Any) -> None:
         m, col = _MARKS.get(c.status, ("?", "white"))
         console.print(Text.assemble(("  " + m + " ", col), (f"{c.name:<12}", col if c.status != "passed" else ""),
                                     (c.title, "dim" if c.status == "not_run" else "")))
+        if c.status == "passed" and c.message:
+            console.print(Padding(Text(c.message, style="dim"), (0, 0, 0, 6)))
         if c.status in ("failed", "error") and not shown_failure:
             shown_failure = True
             console.print(Padding(Text(c.message, style="red" if c.status == "failed" else "magenta"),

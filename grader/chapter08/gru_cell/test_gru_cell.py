@@ -1,5 +1,6 @@
 """Hidden suite: gru_cell. The reference is PyTorch's own torch.nn.GRUCell, with the same state dict."""
 
+import pytest
 import torch
 
 from dl_course.grading.targets import LocalTarget
@@ -73,26 +74,31 @@ def test_parameters(grade):
                f"(we built {', '.join(f'GRUCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
 
 
+@pytest.mark.needs("parameters")
 def test_shape(grade):
     """h' has the shape of hx: (N, H), or (H,) for an unbatched x"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what="GRUCell(F, H)(x, hx)", against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """h' has the dtype of the input (float32 and float64)"""
     grade.compare(probe, GRID, level="dtype", what="GRUCell(F, H)(x, hx)", against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """h' has the values nn.GRUCell gives"""
     grade.compare(probe, GRID, level="values", what="GRUCell(F, H)(x, hx)", against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. x, hx and every parameter match nn.GRUCell"""
     grade.compare(probe_grads, GRID, grads=True, what="the gradients of GRUCell(F, H)(x, hx)", against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """The cell follows its input's device (the default hx included)"""
     grade.portable(probe, GRID, what="GRUCell(F, H)(x, hx)")

@@ -1,5 +1,6 @@
 """Hidden suite: lstm_cell. The reference is PyTorch's own torch.nn.LSTMCell, with the same state dict."""
 
+import pytest
 import torch
 
 from dl_course.grading.targets import LocalTarget
@@ -77,26 +78,31 @@ def test_parameters(grade):
                f"(we built {', '.join(f'LSTMCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
 
 
+@pytest.mark.needs("parameters")
 def test_shape(grade):
     """(h', c') is a pair shaped like h: (N, H) each, or (H,) for an unbatched x"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """h' and c' have the dtype of the input (float32 and float64)"""
     grade.compare(probe, GRID, level="dtype", what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """h' and c' have the values nn.LSTMCell gives"""
     grade.compare(probe, GRID, level="values", what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. x, h, c and every parameter match nn.LSTMCell"""
     grade.compare(probe_grads, GRID, grads=True, what="the gradients of " + WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """The cell follows its input's device (the default (h, c) included)"""
     grade.portable(probe, GRID, what=WHAT)

@@ -1,5 +1,6 @@
 """Hidden suite: rnn_cell. The reference is PyTorch's own torch.nn.RNNCell (tanh), with the same state dict."""
 
+import pytest
 import torch
 
 from dl_course.grading.targets import LocalTarget
@@ -75,26 +76,31 @@ def test_parameters(grade):
                f"(we built {', '.join(f'RNNCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
 
 
+@pytest.mark.needs("parameters")
 def test_shape(grade):
     """h' has the shape of hx: (N, H), or (H,) for an unbatched x"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """h' has the dtype of the input (float32 and float64)"""
     grade.compare(probe, GRID, level="dtype", what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """h' has the values nn.RNNCell gives"""
     grade.compare(probe, GRID, level="values", what=WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. x, hx and every parameter match nn.RNNCell"""
     grade.compare(probe_grads, GRID, grads=True, what="the gradients of " + WHAT, against=against)
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """The cell follows its input's device (the default hx included)"""
     grade.portable(probe, GRID, what=WHAT)

@@ -4,6 +4,7 @@ Values and gradients are judged against `BookAttention` below, a deliberately pl
 scores one (query, key) pair at a time, so the vectorised reference in solutions/ is checked too.
 """
 
+import pytest
 import torch
 from torch import nn
 
@@ -112,27 +113,32 @@ def test_parameters(grade):
                "Checked with (query_size, key_size, hidden_size) = " + ", ".join(map(str, CONFIGS)))
 
 
+@pytest.mark.needs("parameters")
 def test_shapes(grade):
     """Returns context (N, Lq, Dv) and alphas (N, Lq, Lk)"""
     grade.compare(probe, SHAPE_GRID, level="shape", dtypes=("float32",), what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """Both outputs keep the input's dtype"""
     grade.compare(probe, GRID, level="dtype", what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """Context and alphas have the right values (sizes unlike, masks of both kinds, float32 and float64)"""
     grade.compare(probe, GRID, level="values", what=WHAT, against=book(),
                   figure=1, figure_title="attention weights (batch 0; row: query, column: key)")
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. query, key, value and every parameter are right"""
     grade.compare(probe_grads, GRID, grads=True, what=WHAT + " then backward", against=book())
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """Works on whatever device the inputs live on"""
     grade.portable(probe, GRID, what=WHAT)

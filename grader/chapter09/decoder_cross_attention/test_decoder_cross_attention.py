@@ -3,6 +3,7 @@ states, then a feed-forward network; batch-first, bool masks with True = may att
 file imports their own MultiHeadAttention; the reference imports the course's
 (`uses = ["multi_head_attention"]`)."""
 
+import pytest
 import torch
 
 from decoder_cross_attention import DecoderLayer as ReferenceLayer
@@ -84,32 +85,38 @@ def test_parameters(grade):
                "ffn.2). Checked with (d_model, n_heads, ff_units) = " + ", ".join(map(str, CONFIGS)))
 
 
+@pytest.mark.needs("parameters")
 def test_shapes(grade):
     """Returns one vector per target position, (N, Lt, d_model), also when Lt != Ls"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """Keeps the input's dtype"""
     grade.compare(probe, GRID, level="dtype", what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_causality(grade):
     """With a subsequent target mask, the output at step t depends on no target step after t"""
     grade.causal(probe_grads, CAUSAL_GRID, length="Lt", input="x", what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """Self-attention, cross-attention and the feed-forward network give the right outputs (all mask kinds)"""
     grade.compare(probe, GRID, level="values", what=WHAT,
                   figure=True, figure_title="the layer's output (batch 0; row: target position, column: feature)")
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. x, states and every parameter are right"""
     grade.compare(probe_grads, GRID, grads=True, what=WHAT + " then backward")
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """Works on whatever device the inputs live on"""
     grade.portable(probe, GRID, what=WHAT)

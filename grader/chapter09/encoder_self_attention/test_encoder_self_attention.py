@@ -2,6 +2,7 @@
 bool source mask with True = may attend). The learner's file imports their own MultiHeadAttention;
 the reference imports the course's (`uses = ["multi_head_attention"]`)."""
 
+import pytest
 import torch
 
 from encoder_self_attention import EncoderLayer as ReferenceLayer
@@ -71,27 +72,32 @@ def test_parameters(grade):
                "n_heads, ff_units) = " + ", ".join(map(str, CONFIGS)))
 
 
+@pytest.mark.needs("parameters")
 def test_shapes(grade):
     """Returns the encoder's states, (N, L, d_model)"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """Keeps the input's dtype"""
     grade.compare(probe, GRID, level="dtype", what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """Self-attention then the feed-forward network gives the right states (with and without padding masks)"""
     grade.compare(probe, GRID, level="values", what=WHAT,
                   figure=True, figure_title="the layer's output (batch 0; row: position, column: feature)")
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. x and every parameter are right"""
     grade.compare(probe_grads, GRID, grads=True, what=WHAT + " then backward")
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """Works on whatever device the inputs live on"""
     grade.portable(probe, GRID, what=WHAT)

@@ -1,5 +1,6 @@
 """Hidden suite: multi_head_attention (narrow multi-head attention, batch-first, bool mask True = may attend)."""
 
+import pytest
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -115,27 +116,32 @@ def test_parameters(grade):
                "biases (D,). Checked with (d_model, n_heads, bias) = " + ", ".join(map(str, CONFIGS)))
 
 
+@pytest.mark.needs("parameters")
 def test_shapes(grade):
     """Returns output (N, Lq, D) and weights (N, n_heads, Lq, Lk)"""
     grade.compare(probe, GRID, level="shape", dtypes=("float32",), what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_dtype(grade):
     """Both outputs keep the input's dtype"""
     grade.compare(probe, GRID, level="dtype", what=WHAT)
 
 
+@pytest.mark.needs("parameters")
 def test_values(grade):
     """Output and weights match PyTorch's multi-head attention (self, cross, masked, several heads)"""
     grade.compare(probe, GRID, level="values", what=WHAT, against=pytorch(),
                   figure=1, figure_title="attention weights (batch 0, head 0; row: query, column: key)")
 
 
+@pytest.mark.needs("parameters")
 def test_gradients(grade):
     """Gradients w.r.t. query, key, value and every parameter are right"""
     grade.compare(probe_grads, GRID, grads=True, what=WHAT + " then backward")
 
 
+@pytest.mark.needs("parameters")
 def test_device(grade):
     """Works on whatever device the inputs live on"""
     grade.portable(probe, GRID, what=WHAT)

@@ -188,24 +188,6 @@ class ScaledAfterAdding(nn.Module):
         return (x + self.pe[:, :x.size(1)]) * math.sqrt(self.d_model)
 
 
-@mistake("scale_as_tensor", "√d_model is kept as a float32 tensor attribute (e.g. torch.tensor(d_model).sqrt()): "
-         "it does not follow .to(float64), so float64 results lose precision. Use the Python number "
-         "math.sqrt(d_model).", provides="PositionalEncoding")
-class ScaleAsTensor(nn.Module):
-    def __init__(self, max_len, d_model):
-        super().__init__()
-        self.scale = torch.tensor(float(d_model)).sqrt()
-        pos = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
-        speeds = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(10000.0) / d_model))
-        pe = torch.empty(max_len, d_model, dtype=torch.float64)
-        pe[:, 0::2] = torch.sin(pos * speeds)
-        pe[:, 1::2] = torch.cos(pos * speeds)
-        self.register_buffer("pe", pe.float().unsqueeze(0))
-
-    def forward(self, x):
-        return x * self.scale + self.pe[:, :x.size(1)]
-
-
 @mistake("scales_in_place", "x is scaled in place (x *= ... or x.mul_): that changes the caller's tensor and "
          "breaks autograd when x requires grad. Write x * math.sqrt(d_model) to get a new tensor.",
          provides="PositionalEncoding")

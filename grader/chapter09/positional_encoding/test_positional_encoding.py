@@ -1,5 +1,6 @@
 """Hidden suite: PositionalEncoding."""
 
+import pytest
 import math
 
 import torch
@@ -56,7 +57,7 @@ def _built(t, c):
     """
     h = t.new("PositionalEncoding", c.max_len, c.d_model)
     test_table = torch.randn((1, c.max_len, c.d_model), generator=c.generator, dtype=torch.float64).float()
-    t.load_state(h, {"pe": test_table})
+    t.load_state(h, {"pe": test_table}, all_buffers=True)  # persistence is test_state_dict's business
     t.to(h, c.device, c.dtype)
     return h
 
@@ -124,6 +125,7 @@ def test_buffer(grade):
     grade.same(layout, _layout_message(grade))
 
 
+@pytest.mark.needs("buffer")
 def test_table(grade):
     """The buffer holds sines in even columns and cosines in odd columns"""
     grade.compare(buffer_values, TABLES, level="values", dtypes=("float32",), what=f"the buffer pe of {BUILD}",
@@ -137,26 +139,31 @@ def test_state_dict(grade):
                       "self.register_buffer('pe', table) (persistent is True by default)")
 
 
+@pytest.mark.needs("buffer")
 def test_shape(grade):
     """forward(x) returns a tensor shaped like x, (N, L, d_model)"""
     grade.compare(forward, FORWARD, level="shape", what=CALL)
 
 
+@pytest.mark.needs("buffer")
 def test_dtype(grade):
     """The output has the input's dtype (float64 when the module is moved to float64)"""
     grade.compare(forward, FORWARD, level="dtype", what=CALL)
 
 
+@pytest.mark.needs("buffer")
 def test_values(grade):
     """forward(x) = x·√d_model + self.pe[:, :L]"""
     grade.compare(forward, FORWARD, level="values", what=CALL)
 
 
+@pytest.mark.needs("buffer")
 def test_gradient(grade):
     """The gradient with respect to x is right under a random upstream gradient"""
     grade.compare(forward_grads, FORWARD, grads=True, what=CALL)
 
 
+@pytest.mark.needs("buffer")
 def test_device(grade):
     """The table moves with the module: .to(device) then forward works on that device"""
     grade.portable(forward, SMALL, what=f"{CALL} after .to(device)")

@@ -5,6 +5,7 @@ values and gradients against the reference with the same weights, and last a tra
 learner's process, judged here on fresh sequences.
 """
 
+import pytest
 from square_transformer import SquareTransformer as Reference
 
 import torch
@@ -43,38 +44,45 @@ def test_parts(grade):
                        "decoder, proj_out with the sizes given); the grader loads a reference's weights by these names")
 
 
+@pytest.mark.needs("parts")
 def test_shape_train(grade):
     """With a target, it returns (N, target_len, 2)"""
     grade.compare(train_probe, GRID, level="shape", dtypes=("float32",), what="model(source, target)")
 
 
+@pytest.mark.needs("parts")
 def test_shape_eval(grade):
     """Without a target (eval mode), it predicts (N, target_len, 2)"""
     grade.compare(eval_probe, GRID, level="shape", dtypes=("float32",), what="model(source)")
 
 
+@pytest.mark.needs("parts")
 def test_target_mask(grade):
     """In training, output t cannot see target t or later"""
     grade.causal(train_probe, GRID[1:], length="Lt", input="target", lag=1, what="model(source, target)")
 
 
+@pytest.mark.needs("parts")
 def test_values(grade):
     """Same outputs as the reference with the same weights, in training and in eval"""
     grade.compare(train_probe, GRID, level="values", what="model(source, target)")
     grade.compare(eval_probe, GRID, level="values", what="model(source)")
 
 
+@pytest.mark.needs("parts")
 def test_gradients(grade):
     """Gradients reach the inputs and every parameter"""
     grade.compare(train_probe, GRID, grads=True, what="model(source, target)")
 
 
+@pytest.mark.needs("parts")
 def test_device(grade):
     """Works wherever its inputs live"""
     grade.portable(train_probe, GRID[:1], what="model(source, target)")
     grade.portable(eval_probe, GRID[:1], what="model(source)")
 
 
+@pytest.mark.needs("parts", "values")
 def test_learns(grade):
     """Trained by the grader, it completes fresh squares"""
 

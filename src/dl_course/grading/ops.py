@@ -260,10 +260,22 @@ class Executor:
         self.handles[handle] = obj
         return encode(self._describe(obj))
 
-    def op_load_state(self, handle: int, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
+    def op_load_state(self, handle: int, state: dict[str, torch.Tensor], strict: bool = True,
+                      all_buffers: bool = False) -> Any:
+        """`module.load_state_dict(state)`; with `all_buffers`, buffers that state_dict leaves out
+        (persistent=False) are set from `state` too, so a check of forward does not hinge on that."""
         module = self.handles[handle]
+        extra = {}
+        if all_buffers:
+            for name in list(state):
+                owner, _, leaf = name.rpartition(".")
+                sub = module.get_submodule(owner) if owner else module
+                if leaf in getattr(sub, "_non_persistent_buffers_set", ()):
+                    extra[name] = (sub, leaf, state.pop(name))
         with torch.no_grad():
             module.load_state_dict(state, strict=strict)
+            for sub, leaf, value in extra.values():
+                sub._buffers[leaf].copy_(value)
         return None
 
     def op_state(self, handle: int) -> Any:

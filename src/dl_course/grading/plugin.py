@@ -2,8 +2,10 @@
 
 For each exercise's suite it adds the engine's own checks around the author's tests
 (`loads` and `defines` first, `api` last), opens a fresh learner session, gives the tests a
-`grade` fixture, stops an exercise at its first failure (later checks are "not run"), and
-records every check's result. Only messages written for the learner leave this plugin: never
+`grade` fixture, and records every check's result. A check that fails skips only the checks
+that need it: every check needs `loads` and `defines`, and a suite's check needs more only where
+it says so with `@pytest.mark.needs("values", ...)`. When the learner's process has ended (a
+time-out, a crash) the checks left are "not run". Points follow what works: see `score`. Only messages written for the learner leave this plugin: never
 the suite's source or its tracebacks (authors get those with `author validate`).
 
 Besides the verdict, it reports progress on stderr, one line per event: PROGRESS_MARK followed
@@ -51,6 +53,10 @@ class ExerciseRun:
     error: str | None = None
     finished: bool = False
     figures: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, str] = field(default_factory=dict)
+    """Each check's status so far, by name (passed, failed, error, not_run)."""
+    unwritten: bool = False
+    """A check failed on NotImplementedError: the checks after it are not run (they would say the same)."""
 
 
 class EngineItem(pytest.Item):
@@ -65,6 +71,37 @@ class EngineItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, self.name
+
+
+ENGINE_CHECKS = ("loads", "defines", "api")
+
+
+def score(points: float, checks: list[dict[str, Any]], passed: bool, not_started: bool) -> float:
+    """Points for what works: the share of the suite's own checks that passed. The engine's
+    gates (`loads`, `defines`, `api`) earn nothing by themselves; an untouched starter scores 0;
+    code that calls what the exercise forbids scores 0 (it skipped the exercise)."""
+    if passed:
+        return points
+    if not_started or any(c["name"] == "api" and c["status"] == "failed" for c in checks):
+        return 0.0
+    counted = [c for c in checks if c["name"] not in ENGINE_CHECKS]
+    if not counted:
+        return 0.0
+    return round(points * sum(c["passed"] for c in counted) / len(counted), 2)
+
+
+def _untouched(job: dict[str, Any]) -> bool:
+    """Whether the learner's file is still the exercise's starter (blank lines and trailing spaces aside)."""
+    def text(path: Any) -> str | None:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(1024 * 1024)
+        except (OSError, TypeError):
+            return None
+        return "\n".join(line.rstrip() for line in data.decode("utf-8", "replace").splitlines() if line.strip())
+
+    starter = text(job.get("starter"))
+    return starter is not None and starter == text(job.get("file"))
 
 
 class JudgePlugin:
@@ -86,6 +123,9 @@ class JudgePlugin:
             self.by_suite[Path(entry["suite"]).resolve()] = run
 
     # -- collection -------------------------------------------------------------------------
+    def pytest_configure(self, config) -> None:
+        config.addinivalue_line("markers", "needs(*checks): run this check only when these checks passed")
+
     def _run_of(self, item: pytest.Item) -> ExerciseRun | None:
         return self.by_suite.get(Path(item.path).resolve())
 
@@ -213,11 +253,32 @@ class JudgePlugin:
     # -- running and recording --------------------------------------------------------------
     def pytest_runtest_setup(self, item) -> None:
         run = self._run_of(item)
-        if run is not None and run.failed:
-            pytest.skip("not run: an earlier check failed")
-        if run is not None:
-            check = self._check(item)
-            self.emit(f"{run.job['id']}: {check['title']}")
+        if run is None:
+            return
+        check = self._check(item)
+        why = self._blocked(run, check["name"], item)
+        if why:
+            pytest.skip(why)
+        self.emit(f"{run.job['id']}: {check['title']}")
+
+    @staticmethod
+    def _blocked(run: ExerciseRun, name: str, item) -> str | None:
+        """Why this check cannot run (a check it needs did not pass, the learner's process ended), or None."""
+        if name == "loads":
+            return None
+        needs = ["loads"] if name in ("defines", "api") else ["loads", "defines"]
+        for mark in item.iter_markers("needs"):
+            needs += [str(n) for n in mark.args]
+        for need in needs:
+            status = run.status.get(need)
+            if status is not None and status != "passed":
+                return f"not run: it needs the check '{need}', which did not pass"
+        if run.unwritten:
+            return "not run: your code is not written yet (it raised NotImplementedError)"
+        session = run.learner.session if run.learner is not None else None
+        if session is not None and session.dead:
+            return "not run: the process running your code has ended (see the failure above)"
+        return None
 
     def emit(self, message: str | dict[str, Any]) -> None:
         """Tell the CLI what is going on (a line on the judge's stderr), for its progress display."""
@@ -252,12 +313,19 @@ class JudgePlugin:
                 # One picture per check: the last comparison's (the failing one, when one failed).
                 run.figures.append({"check": check["name"], **kept[-1]})
         if report.skipped:
-            check.update(status="not_run", passed=False, message="not run: an earlier check failed")
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "not run"
+            reason = reason.removeprefix("Skipped: ")
+            check.update(status="not_run", passed=False, message=reason)
         elif report.passed:
             check.update(status="passed", passed=True)
+            if run.grade is not None and run.grade.notes:
+                check["message"] = "\n".join(run.grade.notes)[:2000]
         else:
             self._failure(check, call.excinfo, run)
             run.failed = True
+        if run.grade is not None:
+            run.grade.notes = []
+        run.status[check["name"]] = check["status"]
         run.checks.append(check)
 
     def _check(self, item) -> dict[str, Any]:
@@ -278,6 +346,9 @@ class JudgePlugin:
                 check["diagnosis"] = {"id": exc.diagnosis.id, "message": exc.diagnosis.message}
             if exc.fault and exc.fault.get("line"):
                 check["line"] = exc.fault.get("line")
+            if exc.fault:
+                check["fault_type"] = str(exc.fault.get("type", ""))[:100]
+                run.unwritten = run.unwritten or check["fault_type"] == "NotImplementedError"
             return
         if isinstance(exc, SessionDied):
             check.update(message=str(exc))
@@ -315,11 +386,18 @@ class JudgePlugin:
             checks = run.checks
             passed = bool(checks) and run.error is None and all(c["passed"] for c in checks)
             first_fail = next((c for c in checks if not c["passed"] and c["status"] != "not_run"), None)
-            total = len(checks) or 1
-            score = run.job["points"] if passed else round(run.job["points"] * sum(c["passed"] for c in checks) / total, 2)
+            own = [c for c in checks if c["name"] not in ENGINE_CHECKS]
+            faults = [c.get("fault_type") for c in own if c.get("fault_type")]
+            # The starter as handed out (what it gives, such as its layers, earns nothing), or code
+            # that passes nothing and fails only on NotImplementedError.
+            not_started = not passed and (_untouched(run.job) or not any(c["passed"] for c in own) and bool(faults)
+                                          and all(f == "NotImplementedError" for f in faults))
+            for c in checks:
+                c.pop("fault_type", None)
             out.append({
                 "exercise": run.job["id"], "title": run.job.get("title", ""), "passed": passed,
-                "score": score, "max_score": run.job["points"],
+                "score": score(run.job["points"], checks, passed, not_started), "max_score": run.job["points"],
+                "not_started": not_started,
                 "diagnosis": first_fail["diagnosis"] if first_fail else None,
                 "duration_s": round(getattr(run, "duration", 0.0), 3), "seed": self.job["seed"],
                 "devices": self.job.get("devices", ["cpu"]), "checks": checks, "output": run.output,

@@ -5,14 +5,19 @@ Plain dataclasses: no torch, no pytest. Schema (version 1), per exercise:
     exercise     str           the exercise id
     title        str
     passed       bool          every check passed
-    score        float         points earned (partial credit: the share of checks passed)
+    score        float         points earned: the share of the suite's own checks that passed
+                               (the gates loads, defines and api earn nothing alone); 0 for a
+                               forbidden call or an untouched starter
+    not_started  bool          the file is still the starter, or it passed no check and failed only
+                               on NotImplementedError (score 0)
     max_score    int           the exercise's points
     diagnosis    {id, message} | null   the known mistake matched by the first failing check
     duration_s   float         wall time spent in the learner's process and the checks
     seed         int           the seed the inputs were drawn from (replay with --seed)
     devices      [str]         devices the checks ran on
     checks       [{name, title, passed, status, message, case, diagnosis}]
-                 status: passed | failed | not_run | error
+                 status: passed | failed | not_run | error; a failed check skips only the
+                 checks that need it (message: "not run: ..." says which)
     output       str           what the learner's code printed (capped)
     error        str | null    why the exercise could not be graded at all
     file         str | null    the learner's file, relative to the workspace
@@ -108,6 +113,7 @@ class ExerciseResult:
     error: str | None = None
     file: str | None = None
     figures: list[dict[str, Any]] = field(default_factory=list)
+    not_started: bool = False
 
     def __setattr__(self, name: str, value: Any) -> None:  # every field, at construction and after
         object.__setattr__(self, name, _RESULT_FIELDS.get(name, _as_is)(value))
@@ -120,7 +126,8 @@ class ExerciseResult:
                    devices=list(d.get("devices") or []),
                    checks=[CheckResult.from_dict(c) for c in d.get("checks", [])], output=str(d.get("output") or ""),
                    error=d.get("error"), file=d.get("file"),
-                   figures=[f for f in d.get("figures") or [] if isinstance(f, dict)])
+                   figures=[f for f in d.get("figures") or [] if isinstance(f, dict)],
+                   not_started=bool(d.get("not_started")))
 
     @property
     def first_failure(self) -> CheckResult | None:

@@ -86,7 +86,7 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
     folder = str(sub.file.resolve().parent)
     return {
         "id": ex.id, "title": ex.title, "points": ex.points, "suite": str(ex.suite), "solution": str(ex.solution),
-        "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
+        "starter": str(ex.starter), "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
         "time_limit_s": ex.time_limit_s, "sys_path": [folder], "learner_dirs": [folder],
         "hidden_dirs": [str(d) for d in sub.hidden],

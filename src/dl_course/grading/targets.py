@@ -78,8 +78,9 @@ class Target:
             self.loose[name] = list(info["loose_tensors"])
         return Handle(self._next, info)
 
-    def load_state(self, handle: Handle, state: dict, strict: bool = True) -> None:
-        self._op("load_state", handle=handle.id, state=state, strict=strict)
+    def load_state(self, handle: Handle, state: dict, strict: bool = True, all_buffers: bool = False) -> None:
+        """Load a state dict; with `all_buffers`, also into buffers registered with persistent=False."""
+        self._op("load_state", handle=handle.id, state=state, strict=strict, all_buffers=all_buffers)
 
     def state(self, handle: Handle) -> dict:
         return wire.decode(self._op("state", handle=handle.id), "state")
