@@ -146,3 +146,18 @@ def test_learns_reports_each_chunk_as_a_dict_with_its_losses():
         json.dumps(e, allow_nan=False)
     assert chunks[-1]["loss"] < chunks[0]["losses"][0]
     assert isinstance(rest, str) and rest.startswith("the line learned")
+
+
+def test_learns_budgets_steps_not_seconds(monkeypatch):
+    """A slow machine (here: a clock that jumps ten minutes per reading) still trains every step."""
+    import time
+
+    clock = iter(range(0, 10**6, 600))
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    learner = LocalTarget({"Line": lambda: nn.Linear(1, 1)}, "learner")
+    events = []
+    grade = Grade(learner, LocalTarget({}, "the reference"), [], dict(DEFAULT_TOLERANCE), seed=1,
+                  progress=events.append)
+    grade.learns(lambda t: t.new("Line"), "test_figures:line_batch", threshold=0.05, steps=250, batch=16, lr=0.05,
+                 chunk=50, eval_size=64, what="the line")
+    assert [e["step"] for e in events[:-1]] == [50, 100, 150, 200, 250]

@@ -92,15 +92,17 @@ def test_learns(grade):
         return handle
 
     grade.learns(model, "square_data:make_batch", threshold=THRESHOLD, steps=STEPS, batch=BATCH, lr=LR,
-                 budget_s=90, seed=TRAIN_SEED, what="SquareTransformer")
+                 seed=TRAIN_SEED, what="SquareTransformer")
 
 
 # Training is deterministic: the model starts from the reference's weights drawn with INIT_SEED and
 # sees the batches of TRAIN_SEED, so a model that computes what the reference computes trains as it
-# does (the reference reaches about 0.011, the noise floor being 0.01; a model that ignores its input
-# and predicts the average corner scores about 1.0). A random start would make the verdict a lottery:
-# without residual connections this small model sometimes stalls near 0.2.
-THRESHOLD, STEPS, BATCH, LR, INIT_SEED, TRAIN_SEED = 0.05, 1000, 64, 2e-3, 4, 4
+# does (the reference reaches about 0.012 in 300 steps, 0.014 already in 100, the noise floor being
+# 0.01; a model that ignores its input and predicts the average corner scores about 1.0). A random
+# start would make the verdict a lottery: without residual connections this small model sometimes
+# stalls near 0.2. The budget is in steps, never seconds, so a slow machine reaches the same
+# verdict; the exercise's time limit is the only clock (300 steps take about 3 s on two cores).
+THRESHOLD, STEPS, BATCH, LR, INIT_SEED, TRAIN_SEED = 0.05, 300, 64, 2e-3, 4, 4
 
 
 def initial_state():
