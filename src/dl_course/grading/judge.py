@@ -93,7 +93,8 @@ def main() -> int:
 
         detail = "".join(traceback.format_exception(exc))[-4000:] if job.get("author") else str(exc)
         results = _crashed(job, f"the grader crashed: {detail}")
-    # The verdict goes out first; the runner reads it without waiting for the zygote to be torn down.
+    # The verdict goes out first, then the zygote stops; the runner trusts the verdict only once this
+    # process has exited with status 0 (one killed after writing something is not a judge that finished).
     out.write(json.dumps({"version": 1, "nonce": job.get("nonce"), "results": results}))
     out.flush()
     out.close()
@@ -105,4 +106,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Nothing is left to tidy (the zygote is stopped, the temp folders are gone): exit now rather
+    # than wait for the interpreter to unload torch, since the runner takes the verdict only once
+    # this process has exited with status 0.
+    sys.stderr.flush()
+    os._exit(status)

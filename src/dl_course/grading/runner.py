@@ -227,28 +227,23 @@ class Judge:
             self.proc.stdin.close()
         except BrokenPipeError:
             pass
-        # The verdict is complete when the judge closes its stdout (it does so before it tears
-        # down pytest and its zygote), so read up to there instead of waiting for it to exit.
+        # The verdict is complete when the judge closes its stdout; it then stops its zygote and
+        # exits at once (without unloading torch). Its exit status is part of the verdict: a judge
+        # killed after something was written to its stdout did not finish.
         stdout_reader, stderr_reader = self._readers
         stdout_reader.join(timeout=budget)
         if stdout_reader.is_alive():
             self.close()
             raise TimeoutError(f"the grader did not finish within {budget:.0f} s")
         raw = self._out[0] if self._out else b""
-        if raw:  # an answer: let the judge finish tearing down in the background
-            self.answered = True
-            threading.Thread(target=self._reap, daemon=True).start()
-            return raw, b"".join(self._err), self.proc.poll()
-        self._reap()
-        stderr_reader.join(timeout=1)
-        return raw, b"".join(self._err), self.proc.returncode
-
-    def _reap(self, grace: float = 10) -> None:
+        self.answered = bool(raw)
         try:
-            self.proc.wait(timeout=grace)
+            self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
         self.close()
+        stderr_reader.join(timeout=1)
+        return raw, b"".join(self._err), self.proc.returncode
 
     def close(self) -> None:
         """Stop the judge if it is still running. One that never got a job is told so (its stdin
@@ -371,6 +366,8 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         judge.close()
         raise
     try:
+        if status != 0:  # only a judge that finished answers, whatever its stdout holds
+            raise ValueError("the judge did not exit normally")
         answer = json.loads(raw)
         if not isinstance(answer, dict) or answer.get("nonce") != nonce:
             raise ValueError("not the judge's verdict")
