@@ -242,3 +242,27 @@ def test_a_python_that_lives_under_tmp_is_reachable_in_every_session(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "box here True" in proc.stdout and "session here" in proc.stdout, proc.stdout
     assert not (tmp_path / "scratch.txt").exists()
+
+
+@pytest.mark.parametrize("gpu", [False, True])
+def test_the_memory_limit_stops_a_memory_bomb_on_either_device(gpu, tmp_path):
+    """On a GPU the learner's memory is bounded by RLIMIT_DATA (CUDA reserves host address space
+    of about twice the GPU's memory, so an address-space limit would stop CUDA itself); a bomb is
+    still stopped, without a GPU to prove the CUDA side here."""
+    script = tmp_path / "bomb.py"
+    script.write_text(textwrap.dedent(f"""
+        import resource
+        from dl_course.grading import sandbox
+        import torch
+        sandbox.apply_limits(1024**3, gpu={gpu})
+        which = resource.RLIMIT_DATA if {gpu} else resource.RLIMIT_AS
+        assert resource.getrlimit(which) == (1024**3, 1024**3), resource.getrlimit(which)
+        try:
+            torch.ones(2 * 1024**3, dtype=torch.uint8)
+        except (RuntimeError, MemoryError) as e:
+            print("stopped:", type(e).__name__)
+        else:
+            print("not stopped")
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert "stopped:" in proc.stdout, proc.stdout + proc.stderr

@@ -3,8 +3,8 @@ verdict (nonce and all) to its stdout and was then killed is not trusted."""
 
 from __future__ import annotations
 
-import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -61,3 +61,23 @@ def test_the_same_verdict_from_a_judge_that_exits_0_is_taken(submission):
     root, pack, sub = submission
     [result] = grade(pack, [sub], device="cpu", python=fake_judge(root, "clean", "os._exit(0)"))
     assert result.passed and result.score == sub.exercise.points
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc/PID/limits (Linux)")
+def test_the_judge_runs_under_its_own_memory_limit():
+    from dl_course.grading.judge import JUDGE_MEMORY
+    from dl_course.grading.runner import Judge
+
+    judge = Judge()
+    try:
+        deadline = time.monotonic() + 60
+        limits = ""
+        while "Max data size" not in limits or str(JUDGE_MEMORY) not in limits:
+            assert time.monotonic() < deadline, limits
+            limits = Path(f"/proc/{judge.proc.pid}/limits").read_text()
+        line = next(row for row in limits.splitlines() if row.startswith("Max data size"))
+        assert line.split()[3:5] == [str(JUDGE_MEMORY)] * 2
+        core = next(row for row in limits.splitlines() if row.startswith("Max core file size"))
+        assert core.split()[4:6] == ["0", "0"]
+    finally:
+        judge.close()

@@ -140,12 +140,15 @@ def die_with_parent() -> None:
     _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def rlimits(memory_bytes: int | None, file_bytes: int = 256 * 1024 * 1024, processes: int = 512) -> None:
+def rlimits(memory_bytes: int | None, file_bytes: int = 256 * 1024 * 1024, processes: int = 512,
+            gpu: bool = False) -> None:
     import resource
+
+    from dl_course.grading.sandbox import memory_rlimit
 
     limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_NPROC, processes)]
     if memory_bytes:
-        limits.append((resource.RLIMIT_AS, memory_bytes))
+        limits.append((getattr(resource, memory_rlimit(gpu)), memory_bytes))
     for which, value in limits:
         try:
             soft, hard = resource.getrlimit(which)

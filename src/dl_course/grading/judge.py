@@ -31,8 +31,30 @@ def _crashed(job: dict[str, Any], message: str) -> list[dict[str, Any]]:
              "file": e.get("display_file")} for e in job.get("exercises", [])]
 
 
+# The judge's own bound: it holds references, known mistakes and the learner's decoded answers of
+# one batch, far below this. RLIMIT_DATA (private writable memory), not RLIMIT_AS, so that CUDA,
+# which reserves host address space of about twice the GPU's memory, still starts. Its learner
+# processes inherit it and lower it further (see sandbox.apply_limits).
+JUDGE_MEMORY = 8 * 1024**3
+
+
+def _limit_self() -> None:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return
+    for which, value in ((resource.RLIMIT_CORE, 0), (resource.RLIMIT_DATA, JUDGE_MEMORY)):
+        try:
+            soft, hard = resource.getrlimit(which)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
 def main() -> int:
-    sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE; keep the pack's folders clean
+    sys.dont_write_bytecode = True
+    _limit_self()  # -I ignores PYTHONDONTWRITEBYTECODE; keep the pack's folders clean
     out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pytest and everything else print nowhere; only the verdict goes out

@@ -180,11 +180,12 @@ def _session(config: dict, sock: socket.socket, output_fd: int) -> int:
         return real == learner_file or real.startswith(learner_dirs)
 
     sys.dont_write_bytecode = True
-    sandbox.apply_limits(config.get("memory_bytes"))
+    gpu = bool(config.get("gpu"))
+    sandbox.apply_limits(config.get("memory_bytes"), gpu)
     if config.get("own_namespaces"):  # in the box: kernel fences too (see fences)
         from dl_course.grading import fences
 
-        fences.rlimits(config.get("memory_bytes"))
+        fences.rlimits(config.get("memory_bytes"), gpu=gpu)
         fences.landlock()
         fences.seccomp()
     watch = sandbox.ApiWatch(config.get("forbid", []), is_learner_frame)

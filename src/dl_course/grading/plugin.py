@@ -173,6 +173,7 @@ class JudgePlugin:
             "sys_path": job.get("sys_path", []), "learner_dirs": job.get("learner_dirs", []),
             "allow_dirs": job.get("allow_dirs", []),
             "memory_bytes": self.job.get("memory_bytes"),
+            "gpu": "cuda" in self.job.get("devices", ["cpu"]),
         }
         if not self.zygote.alive:
             # An earlier submission took the zygote down (e.g. killed it through ctypes): a fresh

@@ -77,7 +77,15 @@ def install_audit_hook(hidden_dirs: list[str], allow_dirs: list[str] = ()) -> No
     sys.addaudithook(hook)
 
 
-def apply_limits(memory_bytes: int | None) -> None:
+def memory_rlimit(gpu: bool) -> str:
+    """Which rlimit bounds the learner's memory: the address space (RLIMIT_AS) on the CPU, but the
+    data segment (RLIMIT_DATA: private writable memory) when it may use a GPU, because the CUDA
+    driver reserves host address space of about twice the GPU's memory (inaccessible, so not
+    data) and fails to start under an address-space limit below that."""
+    return "RLIMIT_DATA" if gpu else "RLIMIT_AS"
+
+
+def apply_limits(memory_bytes: int | None, gpu: bool = False) -> None:
     try:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
@@ -85,7 +93,8 @@ def apply_limits(memory_bytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if memory_bytes:
         try:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+            which = getattr(resource, memory_rlimit(gpu))
+            resource.setrlimit(which, (memory_bytes, memory_bytes))
         except (ValueError, OSError):
             pass
 
