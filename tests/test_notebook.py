@@ -81,13 +81,18 @@ def test_notebook_command_writes_lesson_and_tagged_starter(cli: Cli, small_pack:
     cell = tagged[0]
     assert cell.cell_type == "code" and "dl-course:subsequent_mask" in cell.metadata["tags"]
     starter = (small_pack / "exercises" / "chapter09" / "subsequent_mask" / "starter.py").read_text()
-    assert cell.source == starter
+    # The starter, whose docstring names the notebook's own command (`%check ID`, not `dl-course check ID`).
+    assert "dl-course check subsequent_mask" in starter
+    assert cell.source == starter.replace("dl-course check subsequent_mask", "%check subsequent_mask")
     # The lesson is there as Markdown, and the exercise comes after the lesson that teaches it.
     markdown = [c.source for c in nb.cells if c.cell_type == "markdown"]
     lesson = (small_pack / "curriculum" / "chapter09" / "30-subsequent-mask.md").read_text()
-    assert any(m.startswith(lesson.splitlines()[0]) for m in markdown)
+    # Its headings one level down: the chapter's title is the notebook's only H1.
+    title = "#" + lesson.splitlines()[0]
+    assert title.startswith("## ")
+    assert any(m.startswith(title) for m in markdown)
     assert sum(len(m) for m in markdown) > len(lesson)
-    heading = next(i for i, c in enumerate(nb.cells) if c.source.startswith(lesson.splitlines()[0]))
+    heading = next(i for i, c in enumerate(nb.cells) if c.source.startswith(title))
     assert nb.cells.index(cell) > heading
     # A check cell follows the exercise, and the setup cell loads the extension.
     assert nb.cells[nb.cells.index(cell) + 1].source == "%check subsequent_mask"
@@ -225,7 +230,7 @@ def test_malformed_notebooks_are_named(cli: Cli, content: str, expected: str) ->
     ([exercise_cell("no_such_exercise", "x = 1")], [], "cell 1 is tagged for 'no_such_exercise'"),
     ([v4.new_markdown_cell("# hi"), exercise_cell("subsequent_mask", "import torch\ndef subsequent_mask(size:\n")],
      [], "cell 2 (subsequent_mask), line 2: SyntaxError"),
-    ([v4.new_code_cell("import torch\n\nfor i in range(3)\n    pass"), exercise_cell("subsequent_mask", "x = 1")],
+    ([v4.new_code_cell("import torch\n\nfor i in range(3)\n    pass"), exercise_cell("subsequent_mask", "x = torch.ones(1)")],
      ["subsequent_mask"], "cell 1, line 3: SyntaxError"),
 ])
 def test_bad_cells_are_named(cli: Cli, cells, args, expected: str) -> None:
@@ -240,10 +245,11 @@ def test_bad_cells_are_named(cli: Cli, cells, args, expected: str) -> None:
 def test_syntax_error_above_says_it_runs_before(cli: Cli) -> None:
     workspace(cli)
     write_nb(cli.cwd / "nb.ipynb", [v4.new_code_cell("def helper(:\n    pass"),
-                                    exercise_cell("subsequent_mask", reference_source())])
+                                    exercise_cell("subsequent_mask", reference_source() + "\nhelper()\n")])
     proc = cli("check", "nb.ipynb")
     assert proc.returncode == 2
-    assert "runs before subsequent_mask's cell" in " ".join(proc.stderr.split())
+    said = " ".join(proc.stderr.split())
+    assert "runs before subsequent_mask's cell" in said and "uses helper, defined here" in said, said
 
 
 def test_notebook_outside_any_workspace(cli: Cli) -> None:

@@ -3,15 +3,20 @@
 `%check ID [ID…] [--seed N] [--device cpu] [--notebook PATH]` (or `dl_course.check("ID")`) grades
 the exercise's cell from the SAVED notebook file, exactly as `dl-course check NOTEBOOK ID` does
 (same grader, same isolation, same progress store), and shows the result as an HTML table with the
-known-mistake diagnosis standing out. With no ID it grades every tagged cell of the notebook.
-`%hint ID` shows the next hint.
+known-mistake diagnosis standing out and the checks' heatmaps. With no ID it grades every tagged
+cell of the notebook. `dl_course.check()` also returns the result (a `Report`: `.passed`, `.score`,
+`.checks`), which displays as the same HTML. `%hint ID` shows the next hint.
 
 Split along its seams: `jupyter_find` finds the notebook to grade and warns of unsaved changes,
 `jupyter_report` shows a `Report` (HTML in Jupyter, plain text elsewhere; learner text escaped),
 and this module is the extension itself: the magics, `check`, `hint`, and the kernel's warm judge.
 
-After the first check the kernel keeps one judge process started (a `WarmJudge`), so the next
-check starts warm; it is stopped when the kernel exits.
+`%load_ext dl_course` starts a judge process in the background (a `WarmJudge`), and each check
+starts the next one, so a check finds a judge ready: about 0.2 s of wall time in the kernel for a
+small exercise, instead of the 1.5–2 s (two cores) a judge takes to start (it and its learner
+process import torch). Checks run back to back (*Run All*) still wait for that start, as each
+check gets a fresh judge. The judge is stopped when the kernel exits. `DL_COURSE_NO_WARM=1` in
+the kernel's environment starts judges only when a check asks for one.
 
 IPython is imported only here, and only inside a kernel; torch never is (grading runs elsewhere).
 """
@@ -39,6 +44,9 @@ _warm: Any = None
 def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magic_function(_check_magic, magic_kind="line", magic_name="check")
     ipython.register_magic_function(_hint_magic, magic_kind="line", magic_name="hint")
+    if os.environ.get("DL_COURSE_NO_WARM") != "1":
+        # Start the judge now, while the learner reads and fills in cells, so the first check is warm too.
+        _warm_judge().start()
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -53,7 +61,8 @@ def _close_warm() -> None:
 
 
 def _warm_judge() -> Any:
-    """The kernel's warm judge (created on the first check; the spare is started after each check)."""
+    """The kernel's warm judge (created on `%load_ext` or the first check; after each check the next
+    one starts warming in the background, so a check a few seconds after the last one is warm)."""
     global _warm
     if _warm is None:
         import atexit
@@ -69,25 +78,30 @@ def _warm_judge() -> Any:
 # Grading and showing
 
 
-def _show(report: Report, handle: Any = None) -> None:
+def _show(report: Report, handle: Any = None) -> Report:
     global last
     last = report
+    ip = _ipython()
     try:
         from IPython.display import display
     except ImportError:
+        display = None
+    if ip is None or display is None:
         print(repr(report))
-        return
-    if _ipython() is None:
-        print(repr(report))
-    elif handle is not None:
-        handle.update(report)
+        return report
+    report.shown_in = getattr(ip, "execution_count", None)
+    if handle is not None:
+        handle.update(report._mimebundle(), raw=True)
     else:
-        display(report)
+        display(report._mimebundle(), raw=True)
+    return report
 
 
 def check(*exercises: str, notebook: str | os.PathLike | None = None, device: str = "auto",
-          seed: int | None = None, course: str | None = None) -> None:
-    """Grade the exercises' cells (default: every tagged cell) from the saved notebook and show the result."""
+          seed: int | None = None, course: str | None = None) -> Report:
+    """Grade the exercises' cells (default: every tagged cell) from the saved notebook, show the
+    result, and return it: a `Report` (`.passed`, `.score`, `.checks`, `.results`; see
+    `dl_course.jupyter_report`) that displays as the same HTML."""
     ip = _ipython()
     names = [e for e in exercises if e]
     report = Report()
@@ -97,7 +111,8 @@ def check(*exercises: str, notebook: str | os.PathLike | None = None, device: st
 
         path = find_notebook(notebook, names, ip)
         plan = plan_check(path, names, course or os.environ.get("DL_COURSE_PACK") or None, cwd=path.parent)
-        report = Report(notebook=plan.display, cells=plan.cells, pack=plan.ctx.pack)
+        report = Report(notebook=plan.display, cells=plan.cells, pack=plan.ctx.pack, notes=plan.notes,
+                        tagged={c.exercise for c in plan.notebook_cells if c.exercise})
         if ip is not None:
             report.warnings = unsaved_changes(ip, plan)
             try:
@@ -110,7 +125,7 @@ def check(*exercises: str, notebook: str | os.PathLike | None = None, device: st
         report.results = plan.run(device=device, seed=seed, warm=_warm_judge() if ip is not None else None)
     except CourseError as e:
         report.error = str(e)
-    _show(report, handle)
+    return _show(report, handle)
 
 
 def hint(exercise: str, course: str | None = None) -> None:
@@ -174,6 +189,7 @@ def _parse(line: str) -> tuple[list[str], dict[str, Any]]:
 
 
 def _check_magic(line: str) -> None:
+    """`%check …`: shows the report (and returns nothing, so it is not shown twice)."""
     try:
         names, options = _parse(line)
     except CourseError as e:

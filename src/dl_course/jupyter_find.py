@@ -100,8 +100,9 @@ def unsaved_changes(ip: Any, plan: Any) -> list[str]:
     history = history[:-1]  # the cell running the check itself
     from dl_course.notebook import read_cells
 
-    try:
-        saved = {_normal(c.source) for c in read_cells(plan.path, plan.display) if c.kind == "code"}
+    try:  # the cells plan_check has read already, or the file again
+        cells = getattr(plan, "notebook_cells", None) or read_cells(plan.path, plan.display)
+        saved = {_normal(c.source) for c in cells if c.kind == "code"}
     except CourseError:
         return []
     warnings = []

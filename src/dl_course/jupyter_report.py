@@ -1,4 +1,14 @@
-"""What `%check` shows: the `Report`, as HTML in Jupyter and as plain text elsewhere.
+"""What `%check` shows and `dl_course.check()` returns: the `Report`, as HTML in Jupyter and as
+plain text elsewhere.
+
+A `Report` is the result: `.passed`, `.score` / `.max_score` (points, summed over the exercises
+graded), `.checks` (every check, in order), `.results` (one `grading.result.ExerciseResult` per
+exercise; `report["subsequent_mask"]` is one of them), `.figures`, `.error` (why nothing could be
+graded) and `.notes` (how the cells were put together, e.g. a broken cell left out). In Jupyter it
+displays as HTML with the heatmaps of the checks that draw one (inline SVG, `jupyter_figures`); its
+`repr` is the same verdict as plain text, whose next steps name `%check` and `%hint`. A report that
+`%check` or `dl_course.check()` has already shown in a cell is not shown a second time when it is also
+that cell's value (`_ipython_display_`), so `dl_course.check("ID")` on a cell's last line shows once.
 
 Every piece of text placed into the HTML goes through `_e` (`dl_course.textsafe.html_text`): control
 characters dropped, `<`, `>`, `&` and quotes escaped, so a notebook's name, a learner's printed
@@ -11,9 +21,11 @@ Part of the IPython extension (`dl_course.jupyter`); imports neither IPython nor
 from __future__ import annotations
 
 import io
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from dl_course.jupyter_figures import figures_html
 from dl_course.textsafe import clean, html_text
 
 __all__ = ["Report"]
@@ -25,7 +37,7 @@ _LEFT = "text-align:left;vertical-align:top;padding:2px 10px 2px 0"
 
 @dataclass
 class Report:
-    """What `%check` shows: HTML in Jupyter, plain text elsewhere."""
+    """What `%check` shows and `dl_course.check()` returns: HTML in Jupyter, plain text elsewhere."""
 
     results: list[Any] = field(default_factory=list)
     notebook: str = ""
@@ -33,10 +45,59 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     pack: Any = None
+    notes: list[str] = field(default_factory=list)
+    """How the cells were put together, when the learner should know (a broken cell left out)."""
+    tagged: set[str] = field(default_factory=set)
+    """The exercises that have a cell in the notebook (so the next step can name `%check NEXT`)."""
+    shown_in: Any = field(default=None, repr=False, compare=False)
+    """The kernel's execution count when the report was shown (it is not shown twice in one cell)."""
 
     @property
     def passed(self) -> bool:
+        """Every exercise graded passed (False when nothing could be graded)."""
         return self.error is None and bool(self.results) and all(r.passed for r in self.results)
+
+    @property
+    def score(self) -> float:
+        """Points earned, summed over the exercises graded."""
+        return float(sum(r.score for r in self.results))
+
+    @property
+    def max_score(self) -> int:
+        return int(sum(r.max_score for r in self.results))
+
+    @property
+    def checks(self) -> list[Any]:
+        """Every check of every exercise graded, in order (`grading.result.CheckResult`: `.name`,
+        `.title`, `.passed`, `.status`, `.message`)."""
+        return [c for r in self.results for c in r.checks]
+
+    @property
+    def figures(self) -> list[dict[str, Any]]:
+        return [f for r in self.results for f in r.figures]
+
+    def __getitem__(self, exercise: str) -> Any:
+        for r in self.results:
+            if r.exercise == exercise:
+                return r
+        raise KeyError(exercise)
+
+    def __bool__(self) -> bool:  # a report is a thing, even when it failed (use .passed)
+        return True
+
+    def _mimebundle(self) -> dict[str, str]:
+        return {"text/html": self._repr_html_(), "text/plain": repr(self)}
+
+    def _ipython_display_(self) -> None:
+        """Shown as HTML (and plain text), except as the value of the very cell that has shown it already."""
+        from dl_course.jupyter_find import _ipython
+
+        ip = _ipython()
+        if self.shown_in is not None and ip is not None and getattr(ip, "execution_count", None) == self.shown_in:
+            return
+        from IPython.display import display
+
+        display(self._mimebundle(), raw=True)
 
     def _repr_html_(self) -> str:
         parts = ['<div class="dl-course-report" style="font-family:var(--jp-ui-font-family, sans-serif);'
@@ -44,6 +105,9 @@ class Report:
         for w in self.warnings:
             parts.append('<div class="dl-course-unsaved" style="border-left:6px solid #bf8700;background:#fff8c5;'
                          f'color:#24292f;padding:6px 10px;margin:4px 0">⚠ <b>Unsaved changes?</b> {_e(w)}</div>')
+        for n in self.notes:
+            parts.append('<div class="dl-course-note" style="border-left:6px solid #0969da;background:#ddf4ff;'
+                         f'color:#24292f;padding:6px 10px;margin:4px 0">ℹ {_e(n)}</div>')
         if self.error:
             parts.append('<div class="dl-course-error" style="border-left:6px solid #cf222e;background:#ffebe9;'
                          f'color:#24292f;padding:6px 10px;margin:4px 0"><b>error:</b> '
@@ -90,6 +154,7 @@ class Report:
                            f'<td style="{_LEFT};{dim}"><code>{_e(c.name)}</code></td>'
                            f'<td style="{_LEFT};{dim}">{_e(c.title)}</td><td style="{_LEFT}">{detail}</td></tr>')
             out.append("</tbody></table>")
+        out.append(figures_html(r.figures))
         if r.diagnosis:
             out.append('<div class="dl-course-diagnosis" style="border:2px solid #d97706;border-left:10px solid '
                        '#d97706;background:#fff4e0;color:#24292f;padding:8px 12px;margin:6px 0;max-width:90ch">'
@@ -112,19 +177,54 @@ class Report:
 
     def __repr__(self) -> str:
         lines = [f"⚠ Unsaved changes? {clean(w)}" for w in self.warnings]
+        lines += [f"note: {clean(n)}" for n in self.notes]
         if self.error:
             lines.append(f"error: {clean(self.error)}")
         if self.results:
             from rich.console import Console
+            from rich.text import Text
 
-            from dl_course.render import print_results
+            from dl_course.render import _print_one
 
             buf = io.StringIO()
             console = Console(file=buf, width=110, color_system=None, force_terminal=False, force_jupyter=False,
                               highlight=False)
-            print_results(console, self.results, self.pack, target=self.notebook)
+            for r in self.results:
+                _print_one(console, r)
+            for line in self._footer():
+                console.print(Text(line))
             lines.append("\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()))
         return "\n".join(lines)
+
+    def _footer(self) -> list[str]:
+        """The summary and the next step, in the notebook's own commands (`%check`, `%hint`)."""
+        out = []
+        results = self.results
+        if len(results) > 1:
+            ok = sum(r.passed for r in results)
+            out.append(f"{ok} of {len(results)} exercises passed · {self.score:g}/{self.max_score} points")
+        failing = [r for r in results if not r.passed]
+        if failing:
+            first = failing[0]
+            seed = f" --seed {first.seed}" if first.seed is not None else ""
+            out.append(f"Next: fix {first.exercise}'s cell, save, then `%check {first.exercise}`  ·  stuck? "
+                       f"`%hint {first.exercise}`  ·  same inputs again: `%check {first.exercise}{seed}`")
+        elif results:
+            nxt = self._next_exercise(results[-1].exercise)
+            out.append(f"Well done. Next: {nxt}" if nxt else "Well done: that was the last exercise here.")
+        return out
+
+    def _next_exercise(self, exercise_id: str) -> str | None:
+        if self.pack is None:
+            return None
+        order = [e for c in self.pack.chapters for e in c.exercises]
+        if exercise_id not in order or order.index(exercise_id) + 1 >= len(order):
+            return None
+        nxt = order[order.index(exercise_id) + 1]
+        if nxt in self.tagged or not self.tagged:
+            return f"`%check {nxt}`"
+        chapter = self.pack.chapter_of(self.pack.exercises[nxt])
+        return f"{nxt}, which is not in this notebook: `dl-course notebook {shlex.quote(chapter.id)}` writes its own"
 
 
 def _e(text: Any) -> str:

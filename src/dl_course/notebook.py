@@ -11,7 +11,9 @@ graded as one Python file, put together like a "Restart & Run All" that stops af
     every code cell from the top of the notebook down to ID's cell, in order,
     except cells tagged `dl-course-skip` (the "try it" cells, or any the learner tags);
     IPython lines (`%magic`, `!shell`) in a cell that is not plain Python become `pass`,
-    and a cell that starts with a cell magic (`%%time`) is left out.
+    and a cell that starts with a cell magic (`%%time`) is left out;
+    a cell above that is not valid Python is left out too, unless ID needs it: unless it is
+    an exercise ID builds on, or it defines a name ID's code uses (see `notebook_deps`).
 
 Each cell starts with a `# cell N` line in that file, so an error's line maps back to
 "cell N, line M" (N counts every cell, Markdown included, from 1). The file is written to
@@ -226,6 +228,8 @@ class Assembled:
     source: str
     spans: list[tuple[NotebookCell, int, int]] = field(default_factory=list)
     """(cell, first line in `source`, number of lines) for every cell included."""
+    left_out: list[tuple[NotebookCell, str]] = field(default_factory=list)
+    """Cells above that are not valid Python and that the exercise does not need: (cell, why)."""
 
     def locate(self, line: int) -> tuple[NotebookCell, int] | None:
         for cell, first, count in self.spans:
@@ -261,25 +265,34 @@ def python_source(cell: NotebookCell) -> str | None:
     return "\n".join(out)
 
 
-def _syntax_error(display: str, exercise: str, cell: NotebookCell, e: SyntaxError, line: int | None) -> NotebookError:
+def _syntax_error(display: str, exercise: str, cell: NotebookCell, e: SyntaxError, line: int | None,
+                  why: str = "") -> NotebookError:
     where = f"{display}: {cell.label()}, line {line}" if line else f"{display}: {cell.label()}"
     text = (e.text or "").rstrip("\n")
     caret = ""
     if text.strip():
         caret = f"\n    {text.strip()}"
-    role = "" if cell.exercise == exercise else f" (this cell runs before {exercise}'s cell when it is graded)"
-    return NotebookError(f"{where}: SyntaxError: {e.msg}{caret}{role}")
+    role = "" if cell.exercise == exercise else \
+        f" (this cell runs before {exercise}'s cell when it is graded" + (f", and {why}" if why else "") + ")"
+    return NotebookError(f"{where}: SyntaxError: {e.msg}{role}{caret}")
 
 
-def assemble(cells: list[NotebookCell], target: NotebookCell, display: str) -> Assembled:
-    """Exercise `target.exercise` as one file: the code cells from the top down to its cell (see the module doc)."""
+def assemble(cells: list[NotebookCell], target: NotebookCell, display: str, uses: tuple[str, ...] | list[str] = ()
+             ) -> Assembled:
+    """Exercise `target.exercise` as one file: the code cells from the top down to its cell (see the module
+    doc). A cell above that is not valid Python stops the check only when the exercise needs it (see
+    `dl_course.notebook_deps`; `uses`: the exercises this one builds on); otherwise it is left out,
+    and `Assembled.left_out` says so."""
+    from dl_course.notebook_deps import names_of, names_of_broken, needed_names
+
     exercise = target.exercise or ""
     # Line 1 is an explicit encoding cookie: Python reads one in either of the first two lines, and
     # words such as "positional_encoding: edit" would otherwise be taken for one.
     lines = ["# -*- coding: utf-8 -*-",
              f"# Put together by dl-course from {display} to grade {exercise}; edit the notebook, not this file.",
              "# Every code cell from the top down to the exercise's cell, less cells tagged dl-course-skip.", ""]
-    spans = []
+    # First pass: which cells run, and which do not compile.
+    chosen: list[tuple[NotebookCell, str, SyntaxError | None]] = []
     for cell in cells[:target.index + 1]:
         if cell.kind != "code" or (cell.skip and cell is not target):
             continue
@@ -288,8 +301,42 @@ def assemble(cells: list[NotebookCell], target: NotebookCell, display: str) -> A
             continue
         try:
             compile(text, "<cell>", "exec", dont_inherit=True)
+            chosen.append((cell, text, None))
         except SyntaxError as e:
-            raise _syntax_error(display, exercise, cell, e, e.lineno) from None
+            if cell is target:
+                raise _syntax_error(display, exercise, cell, e, e.lineno) from None
+            chosen.append((cell, text, e))
+    left_out: list[tuple[NotebookCell, str]] = []
+    if any(error is not None for _, _, error in chosen):
+        valid = {id(cell): names_of(text) for cell, text, error in chosen if error is None}
+        needed = needed_names(valid[id(target)], [valid[id(c)] for c, _, e in chosen if e is None and c is not target])
+        for cell, text, error in chosen:
+            if error is None:
+                continue
+            broken = names_of_broken(text)
+            wanted = sorted(broken.defines & needed)
+            if cell.exercise and cell.exercise in uses:
+                why = f"{exercise} builds on {cell.exercise}"
+            elif wanted:
+                why = (f"the code graded for {exercise} uses {', '.join(wanted[:4])}{'…' if len(wanted) > 4 else ''}, "
+                       "defined here")
+            elif broken.star:
+                why = "its `import *` may define names the exercise needs"
+            else:
+                what = ", ".join(sorted(broken.defines)[:4]) or "nothing it could read"
+                left_out.append((cell, f"{display}: {cell.label()} was left out of {exercise}: it is not valid Python "
+                                       f"(SyntaxError, line {error.lineno}: {error.msg}), and {exercise} does not use "
+                                       f"what it defines ({what}). Fix it before you check the exercise that needs it."))
+                continue
+            raise _syntax_error(display, exercise, cell, error, error.lineno, why) from None
+    spans = []
+    skipped = {id(c) for c, _ in left_out}
+    for cell, text, error in chosen:
+        if id(cell) in skipped:
+            lines.append(f"# cell {cell.number}" + (f" ({cell.exercise})" if cell.exercise else "") +
+                         f": left out (not valid Python, and {exercise} does not need it)")
+            lines.append("")
+            continue
         body = text.split("\n")
         if body and body[-1] == "":
             body.pop()
@@ -297,7 +344,7 @@ def assemble(cells: list[NotebookCell], target: NotebookCell, display: str) -> A
         spans.append((cell, len(lines) + 1, max(len(body), 1)))
         lines.extend(body or [""])
         lines.append("")
-    result = Assembled(exercise, "\n".join(lines) + "\n", spans)
+    result = Assembled(exercise, "\n".join(lines) + "\n", spans, left_out)
     try:
         compile(result.source, display, "exec", dont_inherit=True)
     except SyntaxError as e:  # e.g. a `from __future__` import below the first cell
@@ -352,6 +399,18 @@ class NotebookCheck:
     assembled: dict[str, Assembled]
     files: dict[str, Path]
     cells: dict[str, NotebookCell]
+    """Each exercise's own cell."""
+    notebook_cells: list[NotebookCell] = field(default_factory=list)
+    """Every cell of the saved notebook, as read."""
+
+    @property
+    def notes(self) -> list[str]:
+        """What the learner should know about how the cells were put together (a broken cell left out)."""
+        seen: dict[str, None] = {}
+        for ex in self.exercises:
+            for _, why in self.assembled[ex.id].left_out:
+                seen.setdefault(why)
+        return list(seen)
 
     def run(self, device: str = "auto", seed: int | None = None, on_progress: Callable[[Any], None] | None = None,
             on_metric: Callable[[dict], None] | None = None, warm: Any = None, record_now: bool = True) -> list[Any]:
@@ -427,7 +486,7 @@ def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), co
         if not chosen:
             raise NotebookError(f"{display}: no cell is tagged for an exercise (a tag looks like "
                                 f"`{TAG_PREFIX}subsequent_mask`); `dl-course notebook CHAPTER` writes one that is")
-    assembled = {ex.id: assemble(cells, tagged[ex.id], display) for ex in chosen}
+    assembled = {ex.id: assemble(cells, tagged[ex.id], display, ex.uses) for ex in chosen}
     folder = ws.state_dir / "notebooks" / path.stem
     _fresh_folder(folder)
     files = {}
@@ -441,7 +500,7 @@ def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), co
         for other in included:
             for name in ctx.pack.exercises[other].support:
                 shutil.copyfile(ctx.pack.exercises[other].dir / name, folder / name)
-    return NotebookCheck(ctx, path, display, chosen, assembled, files, {e.id: tagged[e.id] for e in chosen})
+    return NotebookCheck(ctx, path, display, chosen, assembled, files, {e.id: tagged[e.id] for e in chosen}, cells)
 
 
 def _fresh_folder(folder: Path) -> None:
@@ -491,9 +550,10 @@ def _placement(pack: Pack, chapter: Chapter, lessons: list[str]) -> dict[int, li
 
 
 def starter_for_notebook(pack: Pack, exercise: Exercise) -> str:
-    """The starter, with imports of earlier exercises' files commented out: in a notebook those
-    names come from the earlier exercises' cells above."""
-    text = exercise.starter.read_text(encoding="utf-8")
+    """The starter as a notebook cell: `dl-course check ID` / `dl-course hint ID` in its docstring read
+    `%check ID` / `%hint ID` (what a notebook runs), and imports of earlier exercises' files are
+    commented out: in a notebook those names come from the earlier exercises' cells above."""
+    text = _notebook_commands(exercise.starter.read_text(encoding="utf-8"))
     if not exercise.uses:
         return text
     try:
@@ -507,6 +567,27 @@ def starter_for_notebook(pack: Pack, exercise: Exercise) -> str:
                 lines[i] = "# " + lines[i]
             lines[node.lineno - 1] += f"  # in this notebook: defined in the {node.module} cell above"
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def _notebook_commands(text: str) -> str:
+    """`dl-course check ID` → `%check ID` and `dl-course hint ID` → `%hint ID`: in a notebook, the magics."""
+    return re.sub(r"\bdl-course\s+(check|hint)\b(?!\s+\S+\.ipynb)", r"%\1", text)
+
+
+def _demote_headings(text: str) -> str:
+    """Every Markdown heading one level down (`#` → `##`), outside code fences: in the notebook the
+    chapter's title is the only `#` heading."""
+    out, fence = [], None
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if fence is None and (stripped.startswith("```") or stripped.startswith("~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence):
+            fence = None
+        elif fence is None and re.match(r"#{1,5} ", line):
+            line = "#" + line
+        out.append(line)
+    return "\n".join(out)
 
 
 def _sources_digest(cells: list[Any]) -> str:
@@ -528,8 +609,8 @@ def build_notebook(pack: Pack, chapter: Chapter, notebook_dir: Path, chapter_dir
         "**save the notebook**, then run the `%check ID` cell below it (or `dl-course check "
         "THIS.ipynb ID` in a terminal). An exercise is graded like *Restart & Run All* stopping after its "
         "cell: every code cell from the top down to the exercise's cell runs, except cells tagged "
-        f"`{SKIP_TAG}` (such as the *Try it* cells, for your experiments). Stuck? `dl-course hint ID` in a "
-        "terminal.", metadata={META: {"role": "intro"}})]
+        f"`{SKIP_TAG}` (such as the *Try it* cells, for your experiments), and except a cell above that is not "
+        "valid Python and that the exercise does not need. Stuck? Run `%hint ID`.", metadata={META: {"role": "intro"}})]
     setup = "%load_ext dl_course\n"
     if supports:
         rel = os.path.relpath(chapter_dir, notebook_dir)
@@ -538,7 +619,13 @@ def build_notebook(pack: Pack, chapter: Chapter, notebook_dir: Path, chapter_dir
     cells.append(v4.new_code_cell(setup, metadata={META: {"role": "setup"}}))
     place = _placement(pack, chapter, lessons)
     for i, text in enumerate(lessons or [""]):
-        for part in _split_lesson(text):
+        for j, part in enumerate(_split_lesson(text)):
+            part = _demote_headings(part)
+            first, _, rest = part.partition("\n")
+            if i == 0 and j == 0 and re.match(rf"## Chapter {chapter.number}\b", first):
+                part = rest.strip("\n")  # the chapter's title, already the notebook's heading
+                if not part:
+                    continue
             cells.append(v4.new_markdown_cell(part))
         for exercise_id in place.get(i, []):
             ex = pack.exercises[exercise_id]
