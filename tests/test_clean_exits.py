@@ -150,6 +150,23 @@ def test_check_watch_waits_for_a_missing_file_to_come_back(tmp_path: Path, small
     assert "Traceback" not in (child.before or "")
 
 
+def test_check_watch_asks_for_a_save_not_for_the_command_it_is_running(tmp_path: Path, small_pack: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    Cli(work, small_pack)("start", "chapter9", "--no-tui")  # the starter: it fails
+    child = pexpect.spawn(EXE, ["check", "--watch", "subsequent_mask"], cwd=str(work), env=_env(small_pack),
+                          dimensions=(24, 160), encoding="utf-8", codec_errors="replace", timeout=90)
+    try:
+        child.expect("watching subsequent_mask.py: save")
+        shown = child.before
+        child.sendintr()
+        child.expect(pexpect.EOF, timeout=20)
+    finally:
+        child.close(force=True)
+    assert "fix subsequent_mask, save, and it is checked again" in shown
+    assert "then `dl-course check subsequent_mask`" not in shown
+
+
 # -- a read-only workspace ------------------------------------------------------------------
 
 def _unshare() -> list[str] | None:

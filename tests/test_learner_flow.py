@@ -109,6 +109,24 @@ def test_syntax_error_is_reported_with_its_line(cli):
     loads = by_id(report)["subsequent_mask"]["checks"][0]
     assert code == 1 and loads["name"] == "loads" and loads["status"] == "failed"
     assert "line 3" in loads["message"] and "SyntaxError" in loads["message"]
+    assert loads["message"].count("line 3") == 1, loads["message"]  # said once, not again in brackets
+    out = cli("check", "subsequent_mask").stdout
+    assert "hint subsequent_mask" in out and "--seed" not in out  # no inputs to replay
+
+
+def test_next_names_an_exercise_still_to_do(tmp_path):
+    from conftest import Cli, make_pack
+
+    pack = make_pack(tmp_path / "pack", {"second_mask": {}, "third_mask": {}})
+    (tmp_path / "work").mkdir()
+    cli = Cli(tmp_path / "work", pack)
+    cli("start", "chapter9", "--no-tui")
+    for name in ("subsequent_mask", "second_mask", "third_mask"):
+        (cli.cwd / "chapter09" / f"{name}.py").write_text(reference_source())
+    assert "Next: `dl-course check third_mask`" in cli("check", "second_mask").stdout
+    # second_mask passed: after subsequent_mask comes third_mask, not second_mask again.
+    assert "Next: `dl-course check third_mask`" in cli("check", "subsequent_mask").stdout
+    assert "every exercise here passes" in cli("check", "third_mask").stdout
 
 
 def test_missing_function_is_reported_by_name(cli):

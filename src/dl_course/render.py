@@ -30,8 +30,11 @@ def results_json(results: list[Any]) -> dict[str, Any]:
             "results": [r.to_dict() for r in results]}
 
 
-def print_results(console: Console, results: list[Any], pack: Any, target: str | None = None) -> None:
-    """`target`: a notebook the results came from, so the next commands name it (`check NB.ipynb ID`)."""
+def print_results(console: Console, results: list[Any], pack: Any, target: str | None = None,
+                  passing: set[str] | frozenset[str] = frozenset(), watching: bool = False) -> None:
+    """`target`: a notebook the results came from, so the next commands name it (`check NB.ipynb ID`).
+    `passing`: exercises that passed before (as recorded), so "Next:" names one still to do.
+    `watching`: `check --watch` is running, so a fix needs only a save, not another command."""
     again = f"dl-course check {shlex.quote(visible(target))} " if target else "dl-course check "
     for result in results:
         _print_one(console, result)
@@ -44,21 +47,30 @@ def print_results(console: Console, results: list[Any], pack: Any, target: str |
     failing = [r for r in results if not r.passed]
     if failing:
         first = failing[0]
-        seed = f" --seed {first.seed}" if first.seed is not None else ""
-        console.print(Text.assemble(("Next: ", "bold"), f"fix {first.exercise}, then `{again}{first.exercise}`",
-                                    f"  ·  stuck? `dl-course hint {first.exercise}`  ·  same inputs again: "
-                                    f"`{again}{first.exercise}{seed}`"))
+        then = "save, and it is checked again" if watching else f"then `{again}{first.exercise}`"
+        parts = [("Next: ", "bold"), f"fix {first.exercise}, {then}", f"  ·  stuck? `dl-course hint {first.exercise}`"]
+        # The seed replays the inputs of a failing case; where no case failed (a syntax error, a
+        # missing name) there are no inputs to replay.
+        if first.seed is not None and any(c.case for c in first.checks if c.status == "failed"):
+            parts.append(f"  ·  same inputs again: `{again}{first.exercise} --seed {first.seed}`")
+        console.print(Text.assemble(*parts))
     elif results:
-        nxt = _next_exercise(pack, results[-1].exercise)
-        msg = f"Well done. Next: `{again}{nxt}`" if nxt else "Well done: that was the last exercise here."
+        done = set(passing) | {r.exercise for r in results}
+        nxt = _next_exercise(pack, results[-1].exercise, done)
+        msg = f"Well done. Next: `{again}{nxt}`" if nxt else "Well done: every exercise here passes."
         console.print(Text(msg, style="green"))
 
 
-def _next_exercise(pack: Any, exercise_id: str) -> str | None:
-    order = [e for c in pack.chapters for e in c.exercises]
-    if exercise_id in order and order.index(exercise_id) + 1 < len(order):
-        return order[order.index(exercise_id) + 1]
-    return None
+def _order(pack: Any) -> list[str]:
+    return [e for c in pack.chapters for e in c.exercises]
+
+
+def _next_exercise(pack: Any, exercise_id: str, done: set[str]) -> str | None:
+    """The first exercise after `exercise_id` in course order that is not done, else the first
+    one before it that is not (an exercise skipped earlier)."""
+    order = _order(pack)
+    at = order.index(exercise_id) + 1 if exercise_id in order else 0
+    return next((e for e in order[at:] + order[:at] if e not in done), None)
 
 
 def _print_one(console: Console, r: Any) -> None:

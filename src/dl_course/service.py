@@ -192,6 +192,15 @@ def listing(ctx: Course) -> list[dict]:
     return out
 
 
+def passing(ctx: Course) -> set[str]:
+    """The exercises whose latest recorded attempt (of the file the learner works in) passed;
+    empty when the progress store cannot be read, since this only steers a suggestion."""
+    try:
+        return {row["id"] for chapter in listing(ctx) for row in chapter["exercises"] if row["status"] == "passed"}
+    except Exception:  # noqa: BLE001 - a damaged or locked store must not hide a verdict
+        return set()
+
+
 def _status(info: dict | None, path: Path | None) -> str:
     if info is None:
         return "not started" if path is None or not path.exists() else "started"

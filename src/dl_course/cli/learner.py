@@ -91,7 +91,8 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
         """Print the verdict, then record it (which may wait for a lock, saying so), then say what
         could not be recorded: the verdict is never held back by the bookkeeping."""
         if not as_json:
-            print_results(console, rs, ctx.pack, target=target)
+            print_results(console, rs, ctx.pack, target=target, passing=service.passing(where),
+                          watching=watch)
         service.record_pending(where)
         notes = where.not_saved
         if as_json:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -197,7 +198,9 @@ class JudgePlugin:
             report = fault.report
             file = job.get("display_file", "your file")
             if report.get("type") in ("SyntaxError", "IndentationError", "TabError"):
-                raise CheckFailed(f"{file}, line {report.get('line')}: {report.get('type')}: {report.get('message')}",
+                # Python's message ends with "(file.py, line N)": the location is said once, first.
+                message = re.sub(r"\s*\([^()]*, line \d+\)$", "", str(report.get("message", "")))
+                raise CheckFailed(f"{file}, line {report.get('line')}: {report.get('type')}: {message}",
                                   fault=report) from None
             raise CheckFailed(f"importing {file} raised {report.get('type')}: {report.get('message')}\n"
                               f"{report.get('traceback') or ''}".rstrip(), fault=report) from None
