@@ -30,15 +30,32 @@ def make_app(ws: Path, pack: Path, **kw) -> CourseApp:
 
 
 def screen_text(app) -> str:
-    """Everything the current screen shows, as plain text."""
+    """Everything the current screen's text widgets hold, as plain text (tables included)."""
+    import io
+
+    from rich.console import Console
     from textual.widgets import Label, Static
 
     parts = []
     for widget in app.screen.query("*"):
         if isinstance(widget, (Static, Label)):
-            rendered = widget.render()
-            parts.append(getattr(rendered, "plain", str(rendered)))
+            content = widget.content
+            if hasattr(content, "plain") or isinstance(content, str):
+                parts.append(getattr(content, "plain", str(content)))
+            else:
+                console = Console(width=200, file=io.StringIO(), color_system=None)
+                console.print(content)
+                parts.append(console.file.getvalue())
+        elif hasattr(widget, "render") and type(widget).__name__ == "ExerciseRow":
+            console = Console(width=200, file=io.StringIO(), color_system=None)
+            console.print(widget.render())
+            parts.append(console.file.getvalue())
     return "\n".join(parts)
+
+
+def shown_lines(app) -> list[str]:
+    """What the terminal shows, line by line, as the learner sees it (the composed screen)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
@@ -111,15 +128,33 @@ def test_learner_path(workspace: Path, small_pack: Path) -> None:
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
 
-            # Hints come one at a time, in order.
-            titles = []
-            for _ in range(2):
-                await pilot.press("h")
-                await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
-                titles.append(app.screen.title_text)
-                await pilot.press("escape")
-                await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
-            assert titles[0].startswith("Hint 1 of") and titles[1].startswith("Hint 2 of"), titles
+            # Hints come one at a time, in order, under the result; those seen can be read again.
+            from dl_course.tui.screens.exercise import HintPanel
+
+            await pilot.press("h")
+            await pilot.pause()
+            panel = screen.query_one(HintPanel)
+            assert panel.border_title.startswith("Hint 1 of"), panel.border_title
+            first = panel.text
+            await pilot.press("h")
+            await pilot.pause()
+            assert panel.border_title.startswith("Hint 2 of") and panel.text != first
+            await pilot.press("H")  # back to the first
+            await pilot.pause()
+            assert panel.border_title.startswith("Hint 1 of") and panel.text == first
+            assert "Hint 1 of" in "\n".join(shown_lines(app))  # scrolled into sight
+            await pilot.press("h")  # forward again through the seen one: no new hint is spent
+            await pilot.pause()
+            assert panel.border_title.startswith("Hint 2 of")
+            assert len(app.ctx.progress.hints_shown("subsequent_mask")) == 2
+            await pilot.press("escape")  # Esc closes the hint first
+            await pilot.pause()
+            assert isinstance(app.screen, ExerciseScreen) and not screen.query(HintPanel)
+            await pilot.press("H")  # and reopens the last one seen
+            await pilot.pause()
+            assert screen.query_one(HintPanel).border_title.startswith("Hint 2 of")
+            await pilot.press("x")
+            await pilot.pause()
 
             target.write_text(reference_source())
             await check(pilot)
@@ -131,21 +166,46 @@ def test_learner_path(workspace: Path, small_pack: Path) -> None:
             assert "Reference solution" in app.screen.title_text
             assert "def subsequent_mask" in app.screen.markdown
             await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
+
+            # Reset: the panel and the map stop saying "passed" (the code that passed is gone).
+            await pilot.press("r")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_for(pilot, lambda: "starter again" in screen_text(app))
+            assert "passed" not in screen_text(app), screen_text(app)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MapScreen))
+            await pilot.pause()
+            row = next(line for line in shown_lines(app) if "subsequent_mask" in line)
+            assert "reset" in row and "passed" not in row, row
+            # Coming back says so too.
+            await open_exercise(pilot, "subsequent_mask")
+            assert "starter again" in screen_text(app) and "passed" not in screen_text(app)
 
     asyncio.run(run())
 
 
 def test_wrong_answer_shows_diagnosis_and_figure(workspace: Path, small_pack: Path) -> None:
-    """A known mistake: its explanation stands out, and the mask is drawn beside the reference."""
+    """A known mistake: its explanation stands out, and the mask is drawn beside the reference, with
+    its caption whole at 80 columns; coming back to the exercise (in this run or the next) shows all
+    of it again; a hint opens under the picture, never over it."""
     target = workspace / "chapter09" / "subsequent_mask.py"
     target.write_text("import torch\n\ndef subsequent_mask(size, device=None):\n"
                       "    return torch.ones(1, size, size, dtype=torch.bool, device=device).triu()\n")
 
-    async def run() -> None:
-        from dl_course.tui.widgets import FigurePair, Heatmap
+    from dl_course.tui.screens.exercise import HintPanel
+    from dl_course.tui.widgets import FigurePair, Heatmap
 
+    def whole_last_check(app, screen) -> None:
+        shown = screen_text(app)
+        assert "What went wrong" in shown and "upper_triangular" in shown, shown
+        assert "Your last check" in shown, shown
+        assert screen.query(FigurePair), "no figure drawn on coming back"
+
+    async def run() -> None:
         app = make_app(workspace, small_pack)
-        async with app.run_test(size=(100, 40)) as pilot:
+        async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             screen = await open_exercise(pilot, "subsequent_mask")
             await check(pilot)
@@ -158,7 +218,49 @@ def test_wrong_answer_shows_diagnosis_and_figure(workspace: Path, small_pack: Pa
             assert got.marks and any(any(row) for row in got.marks)  # the differing cells are marked
             assert "differ" in got.title
 
+            # The caption wraps at a space: every word of it is on screen, none cut.
+            caption = pairs[0].query_one(".figure-title")
+            caption.scroll_visible(animate=False)
+            await pilot.pause(0.2)
+            region = caption.region
+            lines = shown_lines(app)[region.y:region.bottom]
+            words = " ".join(line[region.x:region.right] for line in lines).split()
+            assert words == str(caption.content).split(), (words, str(caption.content))
+            assert "seed" in words
+
+            # Back to the map and in again: the box and the picture are still there.
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MapScreen))
+            screen = await open_exercise(pilot, "subsequent_mask")
+            await pilot.pause()
+            whole_last_check(app, screen)
+
+            # A hint goes under the picture: the picture stays in sight, nothing covers it.
+            await pilot.press("h")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, ExerciseScreen)
+            panel = screen.query_one(HintPanel)
+            figure = screen.query_one(FigurePair)
+            assert panel.region.y >= figure.region.bottom, (panel.region, figure.region)
+            assert "Hint 1 of" in "\n".join(shown_lines(app))
+
+    async def later() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await pilot.pause()
+            screen = await open_exercise(pilot, "subsequent_mask")
+            await pilot.pause()
+            whole_last_check(app, screen)
+            # Once the file changes, the last check is still shown, and it says the file has changed.
+            target.write_text(target.read_text() + "# edited\n")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, MapScreen))
+            await open_exercise(pilot, "subsequent_mask")
+            await pilot.pause()
+            assert "changed since this check" in screen_text(app)
+
     asyncio.run(run())
+    asyncio.run(later())
 
 
 def test_reset_asks_and_backs_up(workspace: Path, small_pack: Path) -> None:
@@ -381,5 +483,141 @@ def test_the_mouse_opens_an_exercise(workspace: Path, small_pack: Path) -> None:
             await pilot.click(ExerciseItem)
             await wait_for(pilot, lambda: isinstance(app.screen, ExerciseScreen))
             assert app.screen.exercise.id == "subsequent_mask"
+
+    asyncio.run(run())
+
+
+def test_contents_list_every_section_and_jump(workspace: Path, small_pack: Path) -> None:
+    """c lists all of the chapter's sections (not only the current one's headings); Enter on the
+    8th of 11 goes there at once. The header names the chapter once."""
+    from textual.widgets import Tree
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            reader = app.screen
+            await pilot.pause()
+            assert reader.sub_title.startswith("Chapter 9 · 1/11 · ") and reader.sub_title.count("Chapter 9") == 1, \
+                reader.sub_title
+            await pilot.press("c")
+            await pilot.pause()
+            tree = reader.query_one("#contents", Tree)
+            assert tree.display and tree.has_focus
+            sections = [n for n in tree.root.children if n.data[0] == "section"]
+            assert len(sections) == 11
+            shown = "\n".join(shown_lines(app))
+            for title in ("The data: finishing a square", "The target (subsequent) mask", "Putting it together"):
+                assert title in shown, shown
+            for _ in range(40):  # down to the 8th section, as a learner would
+                if tree.cursor_node is not None and tree.cursor_node.data == ("section", 7):
+                    break
+                await pilot.press("down")
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert reader.current == 7 and "8/11 · The target (subsequent) mask" in reader.sub_title
+            assert not tree.display  # at 80 columns the contents make room for the text again
+            # The headings of the section being read are listed under it, and lead to them.
+            await pilot.press("c")
+            await pilot.pause()
+            headings = [n for n in tree.root.children if n.data[0] == "heading"]
+            assert headings
+            for _ in range(10):
+                if tree.cursor_node.data[0] == "heading":
+                    break
+                await pilot.press("down")
+            await pilot.press("down", "down", "enter")
+            await pilot.pause(0.3)
+            assert reader.current == 7 and reader.query_one("#lesson").scroll_y > 0
+
+    asyncio.run(run())
+
+
+def test_map_and_picker_rows_fit_on_one_line(tmp_path: Path) -> None:
+    """Each exercise is one line: its status never wraps onto a line of its own; a title is cut
+    (with …) only when the width runs out, and whole when there is room."""
+    from conftest import make_pack
+
+    long_title = "Decoder layer with masked self-attention and cross-attention"
+    pack = make_pack(tmp_path / "pack", clones={"long_one": {"title": long_title}})
+    ws = tmp_path / "work"
+    ws.mkdir()
+    service.start("chapter9", str(pack), cwd=ws)
+
+    async def run(size) -> tuple[list[str], list[str]]:
+        app = make_app(ws, pack, warm=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            on_map = shown_lines(app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            await pilot.press("x")
+            await pilot.pause(0.3)
+            in_picker = shown_lines(app)
+            return on_map, in_picker
+
+    for size in ((80, 24), (140, 40)):
+        for lines in asyncio.run(run(size)):
+            row = next(line for line in lines if "long_one" in line)
+            assert "started" in row, (size, row)
+            assert not any(line.strip().strip("│▊▎ ") in ("started", "not started") for line in lines), lines
+            if size[0] == 140:
+                assert long_title in row, row
+            else:
+                assert "…" in row, row
+
+
+def test_wrapped_check_titles_hang_under_their_title(workspace: Path, small_pack: Path) -> None:
+    """A check title too long for the line continues under the title's first letter, not under
+    the mark."""
+    from dl_course.tui.widgets import ResultView
+
+    title = "The gradient with respect to every parameter matches the reference under a random upstream gradient"
+    checks = [{"name": "loads", "title": "Your file imports cleanly", "status": "passed"},
+              {"name": "grad_params", "title": title, "status": "passed"}]
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(60, 30)) as pilot:
+            await pilot.pause()
+            screen = await open_exercise(pilot, "subsequent_mask")
+            screen._show(ResultView(checks=checks))
+            await pilot.pause(0.2)
+            lines = shown_lines(app)
+            first = next(i for i, line in enumerate(lines) if "grad_params" in line)
+            column = lines[first].index("The gradient")
+            rest = lines[first + 1]
+            assert rest[:column].strip() == "" and rest[column] != " ", (lines[first], rest)
+
+    asyncio.run(run())
+
+
+def test_lesson_code_fits_at_80_columns_and_wider_code_scrolls(workspace: Path, small_pack: Path) -> None:
+    """At 80×24 a 76-column code line is shown whole; a wider one scrolls sideways (with a bar)
+    instead of being clipped."""
+    from textual.widgets._markdown import MarkdownFence
+
+    fits = "x = 1  # " + "a" * 67
+    wide = "y = 2  # " + "b" * 100
+    assert len(fits) == 76
+    lesson = small_pack / "curriculum" / "chapter09" / "00-overview.md"
+    lesson.write_text(f"# Code\n\n```python\n{fits}\n```\n\n```python\n{wide}\n```\n" + lesson.read_text())
+
+    async def run() -> None:
+        app = make_app(workspace, small_pack, warm=False)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ReaderScreen))
+            await pilot.pause(0.3)
+            fences = list(app.screen.query(MarkdownFence))
+            assert fences[0].max_scroll_x == 0
+            assert fits in "\n".join(shown_lines(app))
+            assert fences[1].max_scroll_x > 0 and fences[1].show_horizontal_scrollbar
+            fences[1].scroll_to(x=fences[1].max_scroll_x, animate=False)
+            await pilot.pause(0.2)
+            assert "bbbb" in "\n".join(shown_lines(app))
 
     asyncio.run(run())

@@ -6,6 +6,7 @@ of time (`WarmJudge`) so a check after an edit answers at once.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,66 @@ class CourseApp(App):
 
     # -- what the screens ask of the course (one place, so tests can see it) ----------------------
     def listing(self) -> list[dict]:
-        return service.listing(self.ctx)
+        """`service.listing`, where an exercise whose file was put back to the starter after its
+        last check says `reset` (that check was of code that is gone; it no longer says "passed")."""
+        chapters = service.listing(self.ctx)
+        for chapter in chapters:
+            for row in chapter["exercises"]:
+                if row["source"] == "file" and row["attempts"] and self.was_reset(row["id"]):
+                    row["status"] = "reset"
+        return chapters
+
+    def file_state(self, exercise_id: str) -> str:
+        """`unchecked` (no check of the .py file yet), `checked` (the file is the code last checked),
+        `reset` (it is the starter again, and the last check was of other code), `changed`, or
+        `missing`."""
+        ws = self.ctx.workspace
+        if ws is None:
+            return "missing"
+        exercise = self.ctx.pack.exercise(exercise_id)
+        path = ws.file_for(self.ctx.pack, exercise)
+        try:
+            latest = self.ctx.progress.latest(exercise_id, kind="file")
+        except CourseError:
+            return "unchecked"
+        if latest is None:
+            return "unchecked"
+        try:
+            mine = path.read_bytes()
+        except OSError:
+            return "missing"
+        if hashlib.sha256(mine).hexdigest() == latest.code_hash:
+            return "checked"
+        try:
+            starter = exercise.starter.read_bytes()
+        except OSError:
+            starter = None
+        return "reset" if mine == starter else "changed"
+
+    def was_reset(self, exercise_id: str) -> bool:
+        return self.file_state(exercise_id) == "reset"
+
+    def last_result(self, exercise_id: str) -> Any:
+        """The whole last check of the exercise's file in the TUI (an ExerciseResult, with its
+        diagnosis and pictures), when it is the attempt the progress store holds as the latest;
+        else None (a later check from the command line, say: then only its checks are known)."""
+        saved = self.state.results.get(exercise_id)
+        if saved is None:
+            return None
+        try:
+            latest = self.ctx.progress.latest(exercise_id, kind="file")
+        except CourseError:
+            return None
+        from dl_course.grading.result import ExerciseResult
+
+        try:
+            result = ExerciseResult.from_dict(saved["result"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        if latest is None or latest.code_hash != saved["code_hash"] or latest.passed != result.passed \
+                or abs(latest.score - result.score) > 1e-9:
+            return None
+        return result
 
     def check(self, exercise: Exercise, on_progress=None, on_metric=None) -> list[Any]:
         if self.warm is None and self._use_warm:
@@ -135,6 +195,8 @@ class CourseApp(App):
         if self.closing:  # cancelled by quitting: the judge was killed, so this is no verdict
             self.ctx.pending.clear()
             return []
+        for result, digest in self.ctx.pending:  # the TUI checks .py files only
+            self.state.remember_result(result.exercise, digest, result.to_dict())
         service.record_pending(self.ctx)
         return results
 

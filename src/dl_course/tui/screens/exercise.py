@@ -14,7 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Collapsible, Footer, Header, Label, Static
+from textual.widgets import Collapsible, Footer, Header, Label, Markdown, Static
 
 from dl_course.course.api import starter_api
 from dl_course.course.model import Exercise
@@ -28,6 +28,7 @@ __all__ = ["ExerciseScreen"]
 
 class ExerciseScreen(CourseScreen):
     BINDINGS = [("c", "check", "Check"), ("e", "edit", "Edit"), ("w", "watch", "Watch"), ("h", "hint", "Hint"),
+                Binding("H", "hint_back", "Previous hint", show=False), Binding("x", "close_hint", "Close hint", show=False),
                 ("s", "solution", "Solution"), ("r", "reset", "Reset"), Binding("t", "app.toggle_theme", "Theme", show=False),
                 Binding("q", "app.quit", "Quit", show=False)]
 
@@ -37,6 +38,7 @@ class ExerciseScreen(CourseScreen):
         self.result: Any = None
         self.watching = False
         self.checking = False
+        self._seen: list[int] | None = None
 
     @property
     def path(self):
@@ -79,13 +81,31 @@ class ExerciseScreen(CourseScreen):
         exists = path.exists()
         file_line.update(Text.assemble("Your file: ", (ws.display(path), "bold cyan"),
                                        ("" if exists else "  (not created yet: run dl-course start)", "yellow")))
-        try:
-            checks = app.ctx.progress.latest_checks(self.exercise.id, kind="file")  # this screen is about the .py
-        except CourseError as e:
-            self.fail(str(e))
-            checks = []
-        if checks:
-            self._show(ResultView(checks=checks))
+        self._show_last()
+
+    def _show_last(self) -> None:
+        """Coming to the exercise: its last check in full (the "What went wrong" box and the
+        pictures too, when the TUI made it), and whether the file is still the code it checked."""
+        app = self.course_app
+        state = app.file_state(self.exercise.id)
+        if state == "unchecked":
+            return
+        result = app.last_result(self.exercise.id)
+        checks: list[dict] = []
+        if result is None:
+            try:
+                checks = app.ctx.progress.latest_checks(self.exercise.id, kind="file")  # this screen is about the .py
+            except CourseError as e:
+                self.fail(str(e))
+        if state == "reset":
+            self._show(ResultView(note="Your file is the starter again (it was reset after its last check). "
+                                       "Press c to check it."))
+            return
+        note = "Your file has changed since this check: press c to check it again." if state == "changed" else ""
+        if result is not None:
+            self._show(ResultView(result, note=note, recalled=True))
+        elif checks:
+            self._show(ResultView(checks=checks, note=note))
 
     def _show(self, view: ResultView) -> None:
         box = self.query_one("#result", Vertical)
@@ -167,18 +187,87 @@ class ExerciseScreen(CourseScreen):
 
     # -- hints, solution, reset ----------------------------------------------------------------
     def action_hint(self) -> None:
+        """The next hint, in a panel under the result (the pictures stay in sight). With the panel
+        open, h pages forward through the hints already seen, then asks for a new one."""
+        panel = self._hint_panel()
+        if panel is not None and panel.position < len(self.seen_hints) - 1:
+            self._show_hint(panel.position + 1)
+            return
         try:
             report = self.course_app.next_hint(self.exercise)
         except CourseError as e:
             self.fail(str(e))
             return
         if report.hint is None:
-            self.notify(f"No more hints (you have seen all {report.total}). The lesson has the full story.")
+            if report.total == 0:
+                self.notify("This exercise has no hints. The lesson has the full story.")
+            elif panel is None and self.seen_hints:
+                self._show_hint(len(self.seen_hints) - 1, f"you have seen all {report.total}")
+            else:
+                self.notify(f"No more hints (you have seen all {report.total}). Press H to read them again; "
+                            "the lesson has the full story.")
             return
-        title = f"Hint {report.number} of {report.total} · {self.exercise.id}"
-        if report.why:
-            title += f" · {report.why}"
-        self.app.push_screen(TextScreen(title, report.hint.text))
+        index = next((i for i, h in enumerate(self.exercise.hints) if h is report.hint), None)
+        if index is None:
+            index = self.exercise.hints.index(report.hint)
+        if index in self.seen_hints:
+            self.seen_hints.remove(index)
+        self.seen_hints.append(index)
+        self._show_hint(len(self.seen_hints) - 1, report.why)
+
+    def action_hint_back(self) -> None:
+        """The hint before the one shown (H): every hint already seen can be read again."""
+        panel = self._hint_panel()
+        if not self.seen_hints:
+            self.notify("No hint seen yet: press h for the first.")
+        elif panel is None:
+            self._show_hint(len(self.seen_hints) - 1)
+        elif panel.position > 0:
+            self._show_hint(panel.position - 1)
+        else:
+            self.notify("This is the first hint you saw.")
+
+    @property
+    def seen_hints(self) -> list[int]:
+        """The hints seen so far (their indices in the exercise's list), in the order they were seen."""
+        if self._seen is None:
+            try:
+                self._seen = list(self.course_app.ctx.progress.hints_shown(self.exercise.id)) \
+                    if self.course_app.ctx.workspace is not None else []
+            except CourseError:
+                self._seen = []
+            total = len(self.exercise.hints)
+            self._seen = [i for i in self._seen if 0 <= i < total]
+        return self._seen
+
+    def _hint_panel(self) -> "HintPanel | None":
+        panels = list(self.query(HintPanel))
+        return panels[0] if panels else None
+
+    def _show_hint(self, position: int, why: str = "") -> None:
+        index = self.seen_hints[position]
+        title = f"Hint {position + 1} of {len(self.exercise.hints)}" + (f" · {why}" if why else "")
+        panel = self._hint_panel()
+        new = panel is None
+        if panel is None:
+            panel = HintPanel()
+        panel.show(position, title, self.exercise.hints[index].text,
+                   ("H previous · " if position > 0 else "") + "h next · x close")
+        if new:
+            self.query_one("#exercise-body").mount(panel)
+        self.call_after_refresh(panel.scroll_visible, animate=False)
+
+    def action_close_hint(self) -> None:
+        panel = self._hint_panel()
+        if panel is not None:
+            panel.remove()
+
+    def action_back(self) -> None:
+        """Esc closes the hint first, then goes back to the map."""
+        if self._hint_panel() is not None:
+            self.action_close_hint()
+            return
+        super().action_back()
 
     def action_solution(self) -> None:
         app = self.course_app
@@ -222,6 +311,12 @@ class ExerciseScreen(CourseScreen):
                 return
             where = f"; your file is backed up in {backup}" if backup else ""
             self.notify(f"{path.name} is the starter again{where}", timeout=10)
+            self.result = None  # the verdict on screen was about code that is gone
+            self.set_status("")
+            for plot in self.query(LossPlot):
+                plot.remove()
+            kept = f" (yours is backed up in {self.course_app.ctx.workspace.display(backup)})" if backup else ""
+            self._show(ResultView(note=f"Your file is the starter again{kept}. Press c to check it."))
 
         self.app.push_screen(ConfirmScreen(f"Put the starter back in {self.path.name}? Your current file is "
                                            "backed up first.", yes="Reset"), answered)
@@ -275,3 +370,28 @@ def _fallback_editor() -> str | None:
         if shutil.which(name):
             return name
     return None
+
+
+class HintPanel(Vertical):
+    """One hint, framed, under the result: it never covers the pictures above it."""
+
+    DEFAULT_CSS = """
+    HintPanel { height: auto; border: round $accent; padding: 0 1; margin: 1 0 1 0; }
+    HintPanel > Markdown { margin: 0; padding: 0; }
+    HintPanel MarkdownBlock:last-child { margin-bottom: 0; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="hint")
+        self.position = 0
+        self.text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Markdown(self.text)
+
+    def show(self, position: int, title: str, text: str, keys: str) -> None:
+        self.position, self.text = position, text
+        self.border_title = title
+        self.border_subtitle = keys
+        for markdown in self.query(Markdown):  # none before it is composed: compose shows the text
+            markdown.update(text)

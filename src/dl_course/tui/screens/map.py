@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widget import Widget
 from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Label, ListItem, ListView, ProgressBar, Static
@@ -17,7 +20,7 @@ from dl_course.tui.screens.base import CourseScreen
 __all__ = ["MapScreen"]
 
 _STATE = {"passed": ("✓", "green"), "passed before": ("✓", "yellow"), "failed": ("✗", "red"),
-          "started": ("○", "cyan"), "not started": ("·", "grey50")}
+          "started": ("○", "cyan"), "reset": ("○", "cyan"), "not started": ("·", "grey50")}
 
 
 class ChapterItem(ListItem):
@@ -52,28 +55,65 @@ class ChapterItem(ListItem):
 
 
 class ExerciseItem(ListItem):
-    def __init__(self, row: dict, chapter_id: str):
+    def __init__(self, row: dict, chapter_id: str, title_width: int = 60):
         super().__init__(classes="exercise")
-        self.row, self.chapter_id = row, chapter_id
+        self.row, self.chapter_id, self.title_width = row, chapter_id, title_width
         self.key = row["id"]
 
     def compose(self) -> ComposeResult:
-        yield Label(self._text())
-
-    def _text(self) -> Text:
-        mark, colour = _STATE.get(self.row["status"], ("?", "white"))
-        score = f"{self.row['best_score']:g}/{self.row['points']}" if self.row["best_score"] is not None else ""
-        title = self.row["title"] if len(self.row["title"]) <= 28 else self.row["title"][:27] + "…"
-        return Text.assemble(("  " + mark + " ", colour), (f"{self.row['id']:<24}", "bold"), f"{title:<29}",
-                             (f"{self.row['status']:<14}", colour), (score, "dim"))
+        yield ExerciseRow(self.row, title_width=self.title_width)
 
     def update(self, row: dict) -> None:
         """Show the exercise's latest status."""
         self.row = row
         try:
-            self.query_one(Label).update(self._text())
+            self.query_one(ExerciseRow).row = row
         except NoMatches:  # not drawn yet: compose uses the new data
             pass
+
+
+class ExerciseRow(Widget):
+    """One exercise on one line, in columns: its mark, id, title, status and best score.
+
+    The title takes what the width leaves (up to the longest title), then ends in `…`: only the
+    title gives way, so the status never wraps onto a line of its own, and a wide terminal shows
+    whole titles with the status right after them rather than at the far edge."""
+
+    DEFAULT_CSS = "ExerciseRow { width: 1fr; height: 1; }"
+    row: reactive[dict] = reactive(dict, layout=False)
+
+    def __init__(self, row: dict, title_width: int = 60, mark: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.set_reactive(ExerciseRow.row, row)
+        self.title_width, self.mark = title_width, mark
+
+    def render(self) -> Table:
+        return exercise_row(self.row, self.size.width or 80, self.title_width, self.mark)
+
+
+ID_WIDTH = 23
+"""Wide enough for every built-in exercise id (`decoder_cross_attention`); a longer one ends in `…`."""
+STATUS_WIDTH = 13
+
+
+def exercise_row(row: dict, width: int, title_width: int = 60, mark: bool = True) -> Table:
+    """`row` (from `service.listing`) as one line of `width` columns."""
+    sign, colour = _STATE.get(row["status"], ("?", "white"))
+    fixed = ID_WIDTH + STATUS_WIDTH + 6 + 3 + (4 if mark else 0)
+    grid = Table.grid(padding=(0, 1))
+    if mark:
+        grid.add_column(width=3, no_wrap=True)
+    grid.add_column(width=ID_WIDTH, no_wrap=True, overflow="ellipsis")
+    grid.add_column(width=max(8, min(title_width, width - fixed)), no_wrap=True, overflow="ellipsis")
+    grid.add_column(width=STATUS_WIDTH, no_wrap=True, overflow="ellipsis")
+    grid.add_column(width=6, no_wrap=True, justify="right")
+    score = f"{row['best_score']:g}/{row['points']}" if row.get("best_score") is not None else ""
+    cells = [Text(row["id"], style="bold"), Text(row["title"]), Text(row["status"], style=colour),
+             Text(score, style="dim")]
+    if mark:
+        cells.insert(0, Text("  " + sign, style=colour))
+    grid.add_row(*cells)
+    return grid
 
 
 class MapScreen(CourseScreen):
@@ -122,7 +162,9 @@ class MapScreen(CourseScreen):
                 item.update(data)
         else:
             view.clear()
-            view.extend(ChapterItem(d) if parent is None else ExerciseItem(d, parent) for _, d, parent in wanted)
+            longest = max((len(d["title"]) for _, d, parent in wanted if parent is not None), default=20)
+            view.extend(ChapterItem(d) if parent is None else ExerciseItem(d, parent, longest)
+                        for _, d, parent in wanted)
             view.index = 0
         view.focus()
 

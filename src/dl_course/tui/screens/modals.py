@@ -67,8 +67,8 @@ HELP = """\
 **Course map**: `↑` `↓` to move, `Enter` opens a chapter's lesson or an exercise, `s` starts the
 chapter (writes its exercise files here; never overwrites yours).
 
-**Lesson**: `↑` `↓` `PgUp` `PgDn` to read, `c` shows or hides the contents, `x` lists the chapter's
-exercises. Your reading position is kept.
+**Lesson**: `↑` `↓` `PgUp` `PgDn` to read, `n` `p` the next or previous section, `c` the contents
+(every section: `↑` `↓` and `Enter` to jump), `x` the chapter's exercises. Your reading position is kept.
 
 **Exercise**
 
@@ -77,7 +77,7 @@ exercises. Your reading position is kept.
 | `c` | check your file |
 | `e` | open your file in `$EDITOR` (checked when you come back) |
 | `w` | watch: check again each time you save |
-| `h` | the next hint |
+| `h` | the next hint (under your result); `H` the one before: hints seen can be read again |
 | `s` | the solution (after you pass; before that it asks, and it is recorded) |
 | `r` | put the starter back (your file is backed up first) |
 

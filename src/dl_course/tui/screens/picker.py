@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -10,8 +9,12 @@ from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from dl_course.course.model import Chapter
+from dl_course.tui.screens.map import exercise_row
 
 __all__ = ["ExercisePicker"]
+
+PICKER_MAX = 120
+"""The picker's widest (columns, with its frame); narrower terminals get all but 4 columns."""
 
 
 class ExercisePicker(ModalScreen[str | None]):
@@ -24,8 +27,10 @@ class ExercisePicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Label(f"Exercises of chapter {self.chapter.number}", id="picker-title")
-            yield OptionList(*[Option(Text.assemble((f"{r['id']:<26}", "bold"), r["title"], (f"  {r['status']}", "dim")),
-                                      id=r["id"]) for r in self.rows])
+            # One line an exercise, its status in a column of its own: only the title gives way.
+            width = min(self.app.size.width - 4, PICKER_MAX) - 6
+            longest = max((len(r["title"]) for r in self.rows), default=20)
+            yield OptionList(*[Option(exercise_row(r, width, longest), id=r["id"]) for r in self.rows])
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Called when the learner picks an exercise."""

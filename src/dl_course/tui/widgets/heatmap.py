@@ -94,7 +94,7 @@ class FigurePair(Vertical):
 
     DEFAULT_CSS = """
     FigurePair { height: auto; margin: 1 0 0 0; }
-    FigurePair > .figure-title { color: $text-muted; }
+    FigurePair > .figure-title { color: $text-muted; width: 1fr; }
     FigurePair > Horizontal { height: auto; }
     """
 
@@ -116,7 +116,7 @@ class FigurePair(Vertical):
             head += f"  ·  {fig['case']}"
         if fig.get("truncated"):
             head += "  ·  (cut to fit)"
-        yield Label(head, classes="figure-title")
+        yield Static(Text(head), classes="figure-title")  # wraps at a space, never cut mid-word
         with Horizontal():
             yield Heatmap(expected, "expected", kind, low, high, cell=cell, classes="expected")
             if got is not None and _same_shape(expected, got):
