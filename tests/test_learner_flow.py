@@ -200,3 +200,4 @@ def test_a_damaged_database_gets_a_clear_error(cli):
     proc = cli("progress")
     assert proc.returncode == 2
     assert "damaged" in proc.stderr and "Traceback" not in proc.stderr
+

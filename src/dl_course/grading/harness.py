@@ -76,7 +76,9 @@ class Case:
         dtype = "" if self.dtype is None else str(self.dtype).replace("torch.", "") + " "
         device = "a stand-in GPU (inputs there, tensors made without device= on the CPU)" if self.elsewhere \
             else self.device
-        return f"{sizes}{', ' if sizes else ''}{dtype}on {device}, seed {self.seed}"
+        # No seed here: each case's seed is derived from the run's, and the run's seed (shown once
+        # with the verdict) is the one that `--seed` takes to replay every case exactly.
+        return f"{sizes}{', ' if sizes else ''}{dtype}on {device}"
 
     @property
     def size(self) -> int:
@@ -403,6 +405,7 @@ class Grade:
         from dl_course.grading.ops import LearnerFault as _Fault
 
         learner = self.learner
+        fixed = seed is not None
         seed = self.seed if seed is None else seed
         try:
             learner.seed(seed)
@@ -434,7 +437,8 @@ class Grade:
             raise CheckFailed(
                 f"after {done} training steps ({seconds:.1f} s) the mean squared error on {eval_size} fresh sequences "
                 f"is {error:.4f}; it must be under {threshold:g}. The training loss went from {losses[0]:.4f} to "
-                f"{losses[-1]:.4f}." if losses else f"{what} did not train", case=f"training seed {seed}")
+                f"{losses[-1]:.4f}." if losses else f"{what} did not train",
+                case="the grader's training run" + (" (fixed: the same on every run)" if fixed else ""))
         self.progress(f"{what} learned: error {error:.4f} (threshold {threshold:g})")
         return error
 
