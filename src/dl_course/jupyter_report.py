@@ -182,7 +182,6 @@ class Report:
             lines.append(f"error: {clean(self.error)}")
         if self.results:
             from rich.console import Console
-            from rich.text import Text
 
             from dl_course.render import _print_one
 
@@ -191,9 +190,8 @@ class Report:
                               highlight=False)
             for r in self.results:
                 _print_one(console, r)
-            for line in self._footer():
-                console.print(Text(line))
             lines.append("\n".join(line.rstrip() for line in buf.getvalue().rstrip().splitlines()))
+            lines += self._footer()  # unwrapped: a command is never cut in two
         return "\n".join(lines)
 
     def _footer(self) -> list[str]:

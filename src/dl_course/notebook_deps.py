@@ -44,6 +44,8 @@ class CellNames:
     """Names read while the cell runs (outside function and lambda bodies: at import time)."""
     star: bool = False
     """The cell has `from x import *`: what it defines is unknown."""
+    binding_uses: dict[str, set[str]] = field(default_factory=dict)
+    """For each name defined: the names read by the statements that define it (a function's body too)."""
 
 
 class _Walker(ast.NodeVisitor):
@@ -134,9 +136,18 @@ class _Walker(ast.NodeVisitor):
 
 def names_of(source: str) -> CellNames:
     """What a valid cell defines and uses (see `CellNames`)."""
-    walker = _Walker()
-    walker.visit(ast.parse(source))
-    return walker.names
+    names = CellNames()
+    for statement in ast.parse(source).body:
+        walker = _Walker()
+        walker.visit(statement)
+        part = walker.names
+        names.defines |= part.defines
+        names.uses |= part.uses
+        names.top_uses |= part.top_uses
+        names.star = names.star or part.star
+        for name in part.defines:
+            names.binding_uses.setdefault(name, set()).update(part.uses)
+    return names
 
 
 _WORD = r"[A-Za-z_]\w*"
@@ -180,19 +191,23 @@ def names_of_broken(source: str) -> CellNames:
 
 
 def needed_names(target: CellNames, kept: list[CellNames]) -> set[str]:
-    """The names an exercise needs: those its own cell uses anywhere, those any kept cell uses at
-    its top level, and everything used by a kept cell that defines a needed name (to a fixed point)."""
+    """The names an exercise needs: those its own cell uses anywhere, those any kept cell uses at its
+    top level (they run on import), and, for each needed name a kept cell defines, the names its
+    definition uses (a function's body too), followed to a fixed point."""
     needed = set(target.uses)
     for cell in kept:
         needed |= cell.top_uses
+    followed: set[tuple[int, str]] = set()
     grown = True
-    done: set[int] = set()
     while grown:
         grown = False
         for i, cell in enumerate(kept):
-            if i not in done and cell.defines & needed:
-                done.add(i)
-                if not cell.uses <= needed:
-                    needed |= cell.uses
+            for name in cell.defines & needed:
+                if (i, name) in followed:
+                    continue
+                followed.add((i, name))
+                more = cell.binding_uses.get(name, set()) - needed
+                if more:
+                    needed |= more
                     grown = True
     return needed
