@@ -218,15 +218,20 @@ def test_wrong_answer_shows_diagnosis_and_figure(workspace: Path, small_pack: Pa
             assert got.marks and any(any(row) for row in got.marks)  # the differing cells are marked
             assert "differ" in got.title
 
-            # The caption wraps at a space: every word of it is on screen, none cut.
+            # The caption wraps at a space: every word of it is on screen, none cut (also where
+            # the terminal is narrower than the caption).
             caption = pairs[0].query_one(".figure-title")
+            await pilot.resize_terminal(50, 24)
+            await pilot.pause(0.2)
             caption.scroll_visible(animate=False)
             await pilot.pause(0.2)
             region = caption.region
+            assert len(str(caption.content)) > region.width and region.height > 1
             lines = shown_lines(app)[region.y:region.bottom]
             words = " ".join(line[region.x:region.right] for line in lines).split()
             assert words == str(caption.content).split(), (words, str(caption.content))
-            assert "seed" in words
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause(0.2)
 
             # Back to the map and in again: the box and the picture are still there.
             await pilot.press("escape")
@@ -524,6 +529,11 @@ def test_contents_list_every_section_and_jump(workspace: Path, small_pack: Path)
             await pilot.pause()
             headings = [n for n in tree.root.children if n.data[0] == "heading"]
             assert headings
+            await pilot.press("escape")  # Esc closes the contents first, and stays in the lesson
+            await pilot.pause()
+            assert isinstance(app.screen, ReaderScreen) and not tree.display
+            await pilot.press("c")
+            await pilot.pause()
             for _ in range(10):
                 if tree.cursor_node.data[0] == "heading":
                     break

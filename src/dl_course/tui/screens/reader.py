@@ -151,6 +151,14 @@ class ReaderScreen(CourseScreen):
             self.notify("That was the last section: press x for the exercises." if step > 0
                         else "This is the first section.")
 
+    def action_back(self) -> None:
+        """Esc: on a narrow screen, where the contents take half the width, they close first."""
+        if self.contents.display and self.app.size.width < WIDE:
+            self.contents.display = False
+            self.query_one(MarkdownViewer).focus()
+            return
+        super().action_back()
+
     def action_toggle_contents(self) -> None:
         """Show the contents (focused, so arrows and Enter pick a section), or hide them."""
         contents = self.contents
