@@ -5,7 +5,9 @@
 Builds a temporary workspace with the reference solution of `subsequent_mask` in it, then times:
 the commands that must never import torch (--help, list, progress, hint), a cold
 `dl-course check subsequent_mask` (a new judge and learner process each time), the TUI's first
-paint in a pseudo-terminal, and a re-check on a warm judge (the TUI's and `--watch`'s path).
+paint in a pseudo-terminal, a re-check on a warm judge (the TUI's and `--watch`'s path), and
+`%check subsequent_mask` in a real Jupyter kernel (see notebook_timing.py): the first check after
+`%load_ext`, a warm check (wall, and the grading time it reports), and checks back to back.
 
 With --class, also `dl-course grade` over generated classes (a mix of correct, known-mistake
 and broken files for gru_cell, subsequent_mask, positional_encoding, multi_head_attention) with
@@ -72,6 +74,13 @@ def main() -> None:
         rows.append(("TUI first paint (course map on screen)", first_paint(exe, ws, args.repeat)))
         rows.append(("re-check subsequent_mask (warm: TUI, --watch)", warm_recheck(pack, ws, "subsequent_mask",
                                                                                  args.repeat)))
+        from notebook_timing import kernel_checks
+
+        kernel = kernel_checks(exe, ws, "subsequent_mask", args.repeat)
+        rows.append(("%check in a kernel: first, after %load_ext", kernel["first_s"]))
+        rows.append(("%check in a kernel: warm (grading itself)", kernel["grading_s"]))
+        rows.append(("%check in a kernel: warm (wall)", kernel["warm_s"]))
+        rows.append(("%check in a kernel: back to back (Run All)", kernel["back_to_back_s"]))
     print(f"{'command':<42} {'median s':>9} {'× torch':>8} {'- torch s':>10}")
     for name, secs in rows:
         print(f"{name:<42} {secs:>9.3f} {secs / torch_s:>8.2f} {secs - torch_s:>+10.3f}")
