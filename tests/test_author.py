@@ -22,6 +22,12 @@ def test_new_exercise_scaffolds_four_parts_and_fails_validation(small_pack, tmp_
     assert proc.returncode == 1
     assert "NOT sound" in proc.stdout
     assert "the reference does not pass" in proc.stdout
+    # One account of the author's own `raise NotImplementedError`, naming the file and line, not a
+    # wall of pytest and pluggy frames repeated for every known mistake.
+    out = " ".join(proc.stdout.split())
+    assert "NotImplementedError" in out and "solutions/chapter09/scaled_sum.py\", line" in out, out
+    assert "pluggy" not in out and "_pytest" not in out and "Traceback" not in out, out
+    assert out.count("NotImplementedError") <= 3, out
 
 
 def test_validate_proves_subsequent_mask_sound(small_pack, tmp_path):

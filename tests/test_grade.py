@@ -335,8 +335,33 @@ def test_gradescope_results_json(tmp_path):
     assert (tests["quick_mask"]["score"], tests["quick_mask"]["max_score"]) == (7.5, 10.0)
     assert "known mistake: upper_triangular" in tests["quick_mask"]["output"]
     assert "✗ values" in tests["quick_mask"]["output"]
+    assert tests["quick_mask"]["output"].count("failing case") == 1, tests["quick_mask"]["output"]
     assert all(t["visibility"] == "after_due_date" for t in answer["tests"])
     assert answer["score"] == 17.5
+
+
+def test_a_broken_reference_is_refused_once_up_front_and_a_fixed_one_grades(tmp_path):
+    pack = make_pack(tmp_path / "pack", {"quick_mask": {}})
+    reference = pack / "solutions" / "chapter09" / "quick_mask.py"
+    good = reference.read_text()
+    reference.write_text("def subsequent_mask(size, device=None):\n    raise NotImplementedError\n")
+    subs = tmp_path / "subs"
+    for student in ("ana", "bob"):
+        write(subs / student / "subsequent_mask.py", GOOD)
+        write(subs / student / "quick_mask.py", GOOD)
+    cli, out = Cli(tmp_path, pack), tmp_path / "out"
+    for _ in range(2):  # the same clear refusal each time, not "run it again to retry"
+        proc = cli("grade", str(subs), "--out", str(out))
+        text = " ".join(proc.stderr.split())
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "reference fails its own checks" in text and "quick_mask" in text and "NotImplementedError" in text
+        assert "--exercise subsequent_mask" in text and "retry" not in proc.stdout + proc.stderr
+        assert not (out / "grades.csv").exists()
+    reference.write_text(good)
+    proc = cli("grade", str(subs), "--out", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [(r["student"], r["quick_mask"]) for r in rows] == [("ana", "10"), ("bob", "10")]
 
 
 def test_a_submissions_folder_with_nothing_to_grade_is_an_error(tmp_path, small_pack):

@@ -77,11 +77,7 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
                 continue
             base = Path(tmp) / ex.id
             for role, src in (("reference", ex.solution), ("starter", ex.starter)):
-                dst = base / role / ex.file
-                dst.parent.mkdir(parents=True)
-                shutil.copy(src, dst)
-                _add_neighbours(pack, ex, dst.parent)
-                subs.append((ex.id, role, Submission(ex, dst, f"{role}/{ex.file}")))
+                subs.append((ex.id, role, _as_submission(pack, ex, src, base / role, role)))
             ids = _mistake_ids(ex)
             if not ids:
                 v.problems.append(f"{ex.mistakes}: no known mistakes; add at least one with @mistake(...)")
@@ -108,6 +104,9 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
                 v.problems.append("the starter passes every check; it must fail until the learner fills it in")
             elif first.score > 0:
                 v.problems.append(f"the starter scores {first.score:g}/{first.max_score}; an untouched starter must score 0")
+        elif not v.reference.startswith("passes"):
+            # Nothing is known about a mistake until the reference it is compared with passes.
+            v.mistakes.append((role.split(":", 1)[1], "not checked: the reference fails"))
         else:
             mistake_id = role.split(":", 1)[1]
             got = (first.diagnosis or {}).get("id")
@@ -118,6 +117,32 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
                 v.problems.append(f"mistake {mistake_id} fails ({_failure_text(first)}) but is diagnosed as "
                                   f"{got or 'nothing'}; it must be diagnosed as itself")
     return [verdicts[ex.id] for ex in exercises]
+
+
+def _as_submission(pack: Pack, ex: Exercise, source: Path, folder: Path, role: str):
+    """`source` placed as a learner's file in `folder`, with its neighbours, ready to grade."""
+    from dl_course.grading.runner import Submission
+
+    dst = folder / ex.file
+    dst.parent.mkdir(parents=True)
+    shutil.copy(source, dst)
+    _add_neighbours(pack, ex, dst.parent)
+    return Submission(ex, dst, f"{role}/{ex.file}")
+
+
+def broken_references(pack: Pack, exercises: list[Exercise], device: str = "cpu") -> dict[str, str]:
+    """The exercises whose reference fails its own checks, each with why (one judge run for all).
+    A class graded against such an exercise would be told its code is wrong, or that the grader
+    failed, forever: `grade` asks this first."""
+    from dl_course.grading.runner import grade
+
+    if not exercises:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="dl-course-references-") as tmp:
+        subs = [_as_submission(pack, ex, ex.solution, Path(tmp) / ex.id, "reference") for ex in exercises]
+        results = grade(pack, subs, device=device, seed=1, author=True)
+    return {ex.id: "\n    ".join(_failure_text(r).splitlines()[:4]) for ex, r in zip(exercises, results)
+            if not r.passed}
 
 
 def _add_neighbours(pack: Pack, ex: Exercise, folder: Path) -> None:

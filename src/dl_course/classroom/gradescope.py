@@ -49,8 +49,8 @@ def _output(ex: Exercise, result: ExerciseResult) -> str:
         lines.append(f"{_MARKS.get(c.status, '?')} {c.name}: {c.title}")
         if c.status in ("failed", "error") and c.message:
             lines += ["    " + line for line in c.message.splitlines()[:12]]
-            if c.case:
-                lines.append(f"    smallest failing case: {c.case}")
+            if c.case and c.case not in c.message:  # the message usually names its case already
+                lines.append(f"    failing case: {c.case}")
     if result.diagnosis:
         lines.append(f"\nWhat went wrong: {result.diagnosis.get('message', '')} "
                      f"(known mistake: {result.diagnosis.get('id')})")

@@ -136,6 +136,30 @@ def prepare(pack: Pack, submissions: Path, out: Path, course: str | None = None,
                 reused=len(candidates) - len(items), device=device, seed=book.seed(seed), notebooks=notebooks)
 
 
+def prove_references(plan: Plan) -> None:
+    """Refuse to grade against a reference that fails its own checks: every student would be
+    failed, or told the grader failed, on every run. Each exercise version is proved once (the
+    gradebook remembers it), so a re-run pays nothing."""
+    from dl_course.author import broken_references
+
+    wanted = {item["exercise"] for item in plan.items}
+    todo = [ex for ex in plan.exercises if ex.id in wanted
+            and plan.gradebook.meta(f"reference_ok:{exercise_version(plan.pack, ex, plan.device)}") is None]
+    broken = broken_references(plan.pack, todo, plan.device)
+    for ex in todo:
+        if ex.id not in broken:
+            plan.gradebook.set_meta(f"reference_ok:{exercise_version(plan.pack, ex, plan.device)}", "1")
+    if broken:
+        where = f" --course {plan.course}" if plan.course else ""
+        lines = [f"  {ex_id}: {why}" for ex_id, why in broken.items()]
+        others = [ex.id for ex in plan.exercises if ex.id not in broken]
+        raise CourseError(
+            f"the pack's reference fails its own checks, so nobody can be graded fairly on "
+            f"{', '.join(broken)}; nothing was graded:\n" + "\n".join(lines) +
+            f"\nFix the reference (see `dl-course author validate {' '.join(broken)}{where}`)"
+            + (f", or grade the rest with {' '.join('--exercise ' + e for e in others)}." if others else "."))
+
+
 def _from_notebook(plan: Plan, key: tuple[str, ...], result: ExerciseResult) -> ExerciseResult:
     return notebook_lines(plan.notebooks.get((key[0], key[1])), plan.pack.exercises[key[1]], result)
 

@@ -104,7 +104,7 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
     An interrupted run keeps what it graded: run the same command again to resume.
     """
     from dl_course.classroom.export import export_all
-    from dl_course.classroom.run import default_workers, prepare
+    from dl_course.classroom.run import default_workers, prepare, prove_references
     from dl_course.classroom.view import grade_with_progress, print_plan, print_summary
     from dl_course.cli.isolation import require_isolation
     from dl_course.course import load_pack
@@ -113,6 +113,7 @@ def grade_class(submissions: Annotated[Path, typer.Argument(
     pack = load_pack(course)
     plan = prepare(pack, submissions, out, course=course, exercise_ids=exercise, device=device.value, seed=seed,
                    regrade=regrade)
+    prove_references(plan)  # a broken reference would fail the whole class, on every run
     console = make_console()
     print_plan(console, plan)
     report = grade_with_progress(console, plan, workers or default_workers(), scheduler, batch_size)

@@ -180,7 +180,7 @@ class Grade:
         except LearnerFault as fault:
             trusted = target is not self.learner and all(target is not t for _, t in self.mistakes)
             if trusted:
-                raise GraderBug(f"the reference failed on {case.label}: {fault.report}") from None
+                raise GraderBug(f"the reference failed on {case.label}: {_fault_text(fault.report)}") from None
             outcome = (None, fault.report)
         except SessionDied as died:
             raise CheckFailed(str(died), case=case.label) from None
@@ -448,7 +448,7 @@ class Grade:
         try:
             expected = probe(self.reference)
         except LearnerFault as fault:
-            raise GraderBug(f"the reference failed: {fault.report}") from None
+            raise GraderBug(f"the reference failed: {_fault_text(fault.report)}") from None
         try:
             got = probe(self.learner)
         except LearnerFault as fault:

@@ -105,6 +105,27 @@ def _untouched(job: dict[str, Any]) -> bool:
     return starter is not None and starter == text(job.get("file"))
 
 
+_ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_TOOLING = (os.sep + "_pytest" + os.sep, os.sep + "pluggy" + os.sep)
+
+
+def _author_detail(kind: type, exc: BaseException, tb: Any) -> str:
+    """For an author: what the pack's own code (a reference, a known mistake, a suite) raised and
+    where, in a line or two, e.g. "the reference failed on size=1, on cpu: raised
+    NotImplementedError / File .../solutions/chapter09/my_ex.py, line 12". Only when the error
+    comes from the engine itself (a bug to report) is the whole traceback given."""
+    if kind.__name__ == "GraderBug":  # the harness's own account of what the pack's code did
+        return str(exc)
+    frames = traceback.extract_tb(tb)
+    own = [f for f in frames if not f.filename.startswith(_ENGINE) and not any(t in f.filename for t in _TOOLING)]
+    if not own:
+        return ("the grader itself failed on this check; please report it:\n"
+                + "".join(traceback.format_exception(kind, exc, tb))[-6000:])
+    where = own[-1]
+    text = f"{kind.__name__}: {exc}" if str(exc) else kind.__name__
+    return f"the hidden suite raised {text} at {where.filename}, line {where.lineno}"
+
+
 class JudgePlugin:
     def __init__(self, job: dict[str, Any], zygote: Zygote):
         self.job = job
@@ -359,8 +380,8 @@ class JudgePlugin:
             return
         check["status"] = "error"
         check["message"] = "the grader itself failed on this check (not your code's fault); please report it"
-        if self.job.get("author") and excinfo is not None:
-            check["message"] += ":\n" + "".join(traceback.format_exception(excinfo.type, exc, excinfo.tb))[-6000:]
+        if self.job.get("author") and excinfo is not None:  # the author reads what their pack did
+            check["message"] = _author_detail(excinfo.type, exc, excinfo.tb)
 
     @staticmethod
     def _relative(run: ExerciseRun, message: str) -> str:
