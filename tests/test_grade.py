@@ -174,11 +174,11 @@ def test_every_row_of_the_csv(graded):
     table = rows(root / "grades")
     assert list(table) == sorted(EXPECTED)
     header = list(next(iter(table.values())))
-    assert header == ["student", "subsequent_mask", "quick_mask", "total", "out_of", "not_submitted"]
+    assert header == ["student", "subsequent_mask", "quick_mask", "total", "out_of", "not_submitted", "not_graded"]
     for student, (mask, quick, total, missing) in EXPECTED.items():
         row = table[student]
-        assert (row["subsequent_mask"], row["quick_mask"], row["total"], row["out_of"], row["not_submitted"]) == \
-            (mask, quick, total, "20", missing), student
+        assert (row["subsequent_mask"], row["quick_mask"], row["total"], row["out_of"], row["not_submitted"],
+                row["not_graded"]) == (mask, quick, total, "20", missing, ""), student
     assert "ignored stray.py" in proc.stdout
     assert "unsafe path" in proc.stdout  # the zip's ../../quick_mask.py
     assert not (root / "quick_mask.py").exists() and not (root.parent / "quick_mask.py").exists()
@@ -218,6 +218,28 @@ def test_each_failure_is_reported_on_its_student(graded):
     assert not [c for c in checks if c["status"] == "error"], "a grader failure was left in the gradebook"
 
 
+def test_the_csv_tells_not_graded_from_not_submitted():
+    """0 with the id under not_submitted: nothing was handed in. Blank with the id under not_graded:
+    handed in, no verdict yet (a grader failure the next run retries). Never the same cell."""
+    from dl_course.classroom.export import grades_csv
+    from dl_course.classroom.gradebook import RosterEntry
+    from dl_course.grading.result import ExerciseResult
+
+    class Ex:
+        def __init__(self, id, points):
+            self.id, self.points = id, points
+
+    a, b = Ex("a", 10), Ex("b", 20)
+    done = ExerciseResult.failed("a", "A", 10, "x")
+    done.error, done.score = None, 4.0
+    table = {"ana": {"a": (RosterEntry("ana", "a", "submitted", "h", "v", "ana/a.py"), done),
+                     "b": (RosterEntry("ana", "b", "submitted", "h", "v", "ana/b.py"), None)},
+             "ben": {"a": (RosterEntry("ben", "a", "missing", None, "v", None), None)}}
+    lines = list(csv.DictReader(grades_csv(table, [a, b]).splitlines()))
+    assert [(r["student"], r["a"], r["b"], r["total"], r["out_of"], r["not_submitted"], r["not_graded"])
+            for r in lines] == [("ana", "4", "", "4", "30", "", "b"), ("ben", "0", "0", "0", "30", "a b", "")]
+
+
 def test_misconception_counts(graded):
     root, _, _, _, proc = graded
     report = json.loads((root / "grades" / "misconceptions.json").read_text())
@@ -230,12 +252,18 @@ def test_misconception_counts(graded):
                                          "ignores_device": 0}
     assert counts["quick_mask"] == {"upper_triangular": 1, "no_diagonal": 1, "float_mask": 1, "no_batch_dim": 0,
                                     "ignores_device": 0}
+    # Candidates for new mistakes are wrong answers; code that gave none (a file that does not load,
+    # a time-out, a crash) is kept apart.
     by_check = {g["check"]: sorted(g["students"]) for g in mask["unexplained"]["by_check"]}
-    assert by_check == {"loads": ["dan", "hal", "kim", "zed"], "values": ["fay"]}
-    by_check = {g["check"]: sorted(g["students"]) for g in quick["unexplained"]["by_check"]}
-    assert by_check == {"loads": ["fay", "jon"], "shape": ["eve"]}
+    assert by_check == {"values": ["fay"]}
+    by_reason = {g["reason"]: sorted(g["students"]) for g in mask["stopped"]["by_reason"]}
+    assert by_reason == {"does not load": ["dan", "hal", "kim", "zed"]}
+    assert quick["unexplained"]["count"] == 0
+    by_reason = {g["reason"]: sorted(g["students"]) for g in quick["stopped"]["by_reason"]}
+    assert by_reason == {"does not load": ["fay", "jon"], "its process ended (a time-out or a crash)": ["eve"]}
     md = (root / "grades" / "misconceptions.md").read_text()
-    assert "| `upper_triangular` | 1 |" in md and "5 failures no known mistake explains" in md
+    assert "| `upper_triangular` | 1 |" in md and "1 failure no known mistake explains" in md
+    assert "4 submissions gave no answer to study" in md and "3 submissions gave no answer to study" in md
     assert "What the class got wrong" in proc.stdout
 
 

@@ -1,7 +1,9 @@
 """What a graded class exports, all from the gradebook's latest roster and verdicts.
 
-    grades.csv            one row a student: a column per exercise (its score; empty = not graded
-                          yet), total, out_of, and which exercises were not submitted
+    grades.csv            one row a student: a column per exercise (its score; 0 = not submitted or
+                          refused; empty = handed in but not graded yet), total, out_of (the
+                          points of the exercise columns), not_submitted and not_graded (the
+                          exercise ids of each kind, space-separated)
     grades.json           every student, every exercise, every check's result and message
     misconceptions.md     per exercise: how many passed, how many submissions each known mistake
     misconceptions.json   was diagnosed in, and the failures no known mistake explains (by check)
@@ -84,22 +86,24 @@ def _score(value: float) -> str:
 def grades_csv(table: dict[str, dict[str, _Row]], exercises: list[Exercise]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student", *(e.id for e in exercises), "total", "out_of", "not_submitted"])
+    writer.writerow(["student", *(e.id for e in exercises), "total", "out_of", "not_submitted", "not_graded"])
     out_of = sum(e.points for e in exercises)
     for student, row in table.items():
-        cells, total, missing = [], 0.0, []
+        cells, total, missing, pending = [], 0.0, [], []
         for ex in exercises:
             entry, result = row.get(ex.id, (None, None))
             if entry is None or entry.status in ("missing", "refused"):
-                cells.append("0")
+                cells.append("0")  # a real zero: nothing gradable was handed in
                 if entry is None or entry.status == "missing":
                     missing.append(ex.id)
             elif result is None:
-                cells.append("")  # not graded yet (an interrupted run)
+                cells.append("")  # handed in, no verdict yet: blank, and named in not_graded
+                pending.append(ex.id)
             else:
                 cells.append(_score(result.score))
                 total += result.score
-        writer.writerow([csv_cell(visible(student)), *cells, _score(total), out_of, csv_cell(" ".join(missing))])
+        writer.writerow([csv_cell(visible(student)), *cells, _score(total), out_of, csv_cell(" ".join(missing)),
+                         csv_cell(" ".join(pending))])
     return buf.getvalue()
 
 
@@ -138,6 +142,7 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
         who: dict[str, list[str]] = defaultdict(list)
         messages: dict[str, str] = dict(known)
         unexplained: dict[str, dict[str, Any]] = {}
+        stopped: dict[str, dict[str, Any]] = {}
         submitted = passed = missing = pending = 0
         for student, row in table.items():
             entry, result = row.get(ex.id, (None, None))
@@ -160,9 +165,13 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
             first = result.first_failure
             check = first.name if first is not None else "error"
             text = first.message if first is not None else result.error
-            group = unexplained.setdefault(check, {"check": check, "title": first.title if first else
-                                                   "could not be graded", "count": 0, "students": [],
-                                                   "examples": []})
+            why = result.stopped
+            if why:  # no answer to study: kept apart from the candidates for new mistakes
+                group = stopped.setdefault(why, {"reason": why, "count": 0, "students": [], "examples": []})
+            else:
+                group = unexplained.setdefault(check, {"check": check, "title": first.title if first else
+                                                       "could not be graded", "count": 0, "students": [],
+                                                       "examples": []})
             group["count"] += 1
             group["students"].append(visible(student))
             line = _first_line(text)
@@ -176,6 +185,8 @@ def misconceptions(table: dict[str, dict[str, _Row]], exercises: list[Exercise])
                          for m in ids],
             "unexplained": {"count": sum(g["count"] for g in unexplained.values()),
                             "by_check": sorted(unexplained.values(), key=lambda g: -g["count"])},
+            "stopped": {"count": sum(g["count"] for g in stopped.values()),
+                        "by_reason": sorted(stopped.values(), key=lambda g: -g["count"])},
         })
     return {"schema_version": 1, "exercises": out}
 
@@ -193,15 +204,26 @@ def misconceptions_markdown(report: dict[str, Any]) -> str:
         lines.append("")
         un = ex["unexplained"]
         if un["count"]:
-            lines += [f"**{un['count']} failures no known mistake explains** (candidates for new mistakes):", "",
+            lines += [f"**{un['count']} {'failure' if un['count'] == 1 else 'failures'} no known mistake explains** "
+                      "(candidates for new mistakes):", "",
                       "| failing check | submissions | students | example |", "| --- | ---: | --- | --- |"]
             for g in un["by_check"]:
                 lines.append(f"| {markdown_code(g['check'])} | {g['count']} | "
                              f"{markdown_text(', '.join(visible(s) for s in g['students']))} | "
                              f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
             lines.append("")
-        else:
+        elif not ex["stopped"]["count"]:
             lines += ["Every failure is explained by a known mistake.", ""]
+        gone = ex["stopped"]
+        if gone["count"]:
+            lines += [f"**{gone['count']} {'submission' if gone['count'] == 1 else 'submissions'} gave no answer to "
+                      "study** (time-outs, crashes, files that do not load; not candidates for new mistakes):", "",
+                      "| why | submissions | students | example |", "| --- | ---: | --- | --- |"]
+            for g in gone["by_reason"]:
+                lines.append(f"| {markdown_text(g['reason'])} | {g['count']} | "
+                             f"{markdown_text(', '.join(visible(s) for s in g['students']))} | "
+                             f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -234,6 +256,11 @@ def misconception_table(report: dict[str, Any]):
             unexplained.append(f"  {', '.join(visible(s) for s in g['students'][:4])}"
                                f"{' …' if len(g['students']) > 4 else ''}",
                                style="dim")
+        for g in ex["stopped"]["by_reason"]:  # apart: no answer to study
+            if unexplained:
+                unexplained.append("\n")
+            unexplained.append(f"{clean(g['reason'])} ", style="magenta")
+            unexplained.append(f"{g['count']}", style="bold")
         table.add_row(Text(clean(ex["exercise"])), f"{ex['passed']}/{ex['submitted']}", mistakes,
                       unexplained or Text("—", "dim"))
     return table

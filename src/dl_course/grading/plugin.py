@@ -32,6 +32,7 @@ from dl_course.course.model import Tolerance
 from dl_course.grading.harness import CheckFailed, Grade, GraderBug
 from dl_course.grading.mistakes import namespace_for, registered
 from dl_course.grading.ops import LearnerFault
+from dl_course.grading.result import PROCESS_ENDED
 from dl_course.grading.session import SessionDied, Zygote
 from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module
 
@@ -302,7 +303,7 @@ class JudgePlugin:
             return "not run: your code is not written yet (it raised NotImplementedError)"
         session = run.learner.session if run.learner is not None else None
         if session is not None and session.dead:
-            return "not run: the process running your code has ended (see the failure above)"
+            return f"{PROCESS_ENDED} (see the failure above)"
         return None
 
     def emit(self, message: str | dict[str, Any]) -> None:

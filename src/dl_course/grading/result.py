@@ -52,6 +52,10 @@ __all__ = ["CheckResult", "ExerciseResult", "SCHEMA_VERSION"]
 SCHEMA_VERSION = 1
 
 
+PROCESS_ENDED = "not run: the process running your code has ended"
+"""How a check left after the learner's process ended (a time-out, a crash) begins."""
+
+
 @dataclass
 class CheckResult:
     name: str
@@ -132,6 +136,24 @@ class ExerciseResult:
     @property
     def first_failure(self) -> CheckResult | None:
         return next((c for c in self.checks if c.status in ("failed", "error")), None)
+
+    @property
+    def stopped(self) -> str | None:
+        """Why this code gave no answer to study, or None when it answered (right or wrong): it
+        could not be graded, the grader failed, the file does not load, or its process ended (a
+        time-out, a crash, a memory bomb). Such failures are no candidates for new mistakes."""
+        if self.error:
+            return "could not be graded"
+        first = self.first_failure
+        if first is None:
+            return None
+        if first.status == "error":
+            return "the grader failed"
+        if first.name == "loads":
+            return "does not load"
+        if any(c.status == "not_run" and c.message.startswith(PROCESS_ENDED) for c in self.checks):
+            return "its process ended (a time-out or a crash)"
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
