@@ -49,3 +49,28 @@ def right_after_all(size, device=None):
     proc = cli("author", "validate", "subsequent_mask", timeout=600)
     assert proc.returncode == 1
     assert "mistake not_really_a_mistake passes every check" in proc.stdout
+
+
+def test_new_on_an_empty_or_new_folder_starts_a_pack_a_learner_can_use(tmp_path):
+    cli = Cli(tmp_path, None)
+    proc = cli("author", "new", "chapter9/my_ex", "--course", "new-pack")
+    assert proc.returncode == 0, proc.stderr
+    pack = tmp_path / "new-pack"
+    for rel in ("curriculum/chapter09/chapter.toml", "curriculum/chapter09/00-overview.md",
+                "exercises/chapter09/my_ex/exercise.toml", "solutions/chapter09/my_ex.py",
+                "grader/chapter09/my_ex/test_my_ex.py", "grader/chapter09/my_ex/mistakes.py"):
+        assert (pack / rel).is_file(), rel
+    assert "author validate my_ex --course new-pack" in " ".join(proc.stdout.split())
+    # A second chapter in the same pack, then the pack works for a learner.
+    assert cli("author", "new", "ch10/vit", "--course", "new-pack").returncode == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    learner = Cli(work, pack)
+    assert learner("start", "chapter10", "--no-tui").returncode == 0
+    assert (work / "chapter10" / "vit.py").is_file()
+    # A folder with other things in it is not turned into a pack.
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "notes.txt").write_text("mine\n")
+    proc = cli("author", "new", "chapter9/a", "--course", "junk")
+    assert proc.returncode == 2 and "not empty" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "junk").iterdir()) == ["notes.txt"]

@@ -291,9 +291,16 @@ def new_exercise(root: Path, spec: str) -> list[Path]:
     chapter_name, exercise_id = spec.split("/", 1)
     if not exercise_id.isidentifier():
         raise CourseError(f"the exercise id must be a Python identifier, got {exercise_id!r}")
+    number = _chapter_number(chapter_name)
+    created: list[Path] = []
     if not (root / "curriculum").is_dir():
-        raise CourseError(f"{root} is not a course pack (no curriculum/ folder); run this at a pack's root or "
-                          "pass --course DIR")
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise CourseError(f"{root} is not a course pack (no curriculum/ folder) and not empty; run this at a "
+                              "pack's root, pass --course DIR, or name a new (or empty) folder to start a pack there")
+        created += _new_chapter(root, number)  # a new pack: its four parts, with this chapter
+    elif not any(m.is_file() for m in (root / "curriculum").glob("*/chapter.toml")) or \
+            number not in {c.number for c in load_pack(root).chapters}:
+        created += _new_chapter(root, number)
     pack = load_pack(root)
     if exercise_id in pack.exercises:
         raise CourseError(f"exercise {exercise_id!r} already exists in {pack.exercises[exercise_id].dir}")
@@ -316,7 +323,47 @@ def new_exercise(root: Path, spec: str) -> list[Path]:
         path.write_text(template.format(**values), encoding="utf-8")
     manifest = root / "curriculum" / folder / "chapter.toml"
     _append_exercise(manifest, exercise_id)
-    return list(files) + [manifest]
+    return created + list(files) + ([] if manifest in created else [manifest])
+
+
+def _chapter_number(name: str) -> int:
+    key = name.strip().lower()
+    for prefix in ("chapter", "ch"):
+        key = key.removeprefix(prefix) if key.startswith(prefix) else key
+    if not key.isdigit():
+        raise CourseError(f"expected a chapter such as chapter9 (or 9, ch9, chapter09), got {name!r}")
+    return int(key)
+
+
+_CHAPTER = '''format_version = 1
+id = "chapter{number}"
+number = {number}
+title = "Chapter {number}"  # TODO for the author: the chapter's title
+summary = "TODO for the author: what this chapter teaches, in a sentence or two."
+lessons = ["00-overview.md"]
+exercises = []
+'''
+
+_LESSON = '''# Chapter {number}
+
+TODO for the author: the lesson, in Markdown. Add more files and list them, in order, under
+`lessons` in chapter.toml.
+'''
+
+
+def _new_chapter(root: Path, number: int) -> list[Path]:
+    """A chapter (and, in a new folder, the pack's four parts): its manifest and a first lesson."""
+    folder = f"chapter{number:02d}"
+    for part in ("curriculum", "exercises", "solutions", "grader"):
+        (root / part / folder).mkdir(parents=True, exist_ok=True)
+    manifest = root / "curriculum" / folder / "chapter.toml"
+    lesson = root / "curriculum" / folder / "00-overview.md"
+    if manifest.exists():
+        raise CourseError(f"{manifest} already exists but is not chapter {number}; pick another chapter")
+    manifest.write_text(_CHAPTER.format(number=number), encoding="utf-8")
+    if not lesson.exists():
+        lesson.write_text(_LESSON.format(number=number), encoding="utf-8")
+    return [manifest, lesson]
 
 
 def _append_exercise(manifest: Path, exercise_id: str) -> None:
