@@ -298,6 +298,33 @@ def test_assembly_runs_cells_top_down_and_maps_lines_back() -> None:
     assert text.startswith("nb.ipynb, cell 2, line 1: NameError") and "dl-course-skip" in text
 
 
+def test_which_broken_cells_an_exercise_needs() -> None:
+    """A cell that is not valid Python blocks an exercise only when the exercise needs it."""
+    from dl_course.errors import NotebookError
+    from dl_course.notebook import NotebookCell as C, assemble
+
+    broken = C(1, "code", "import torch\ndef helper(m:\n    return m", exercise="a")
+    cells = [C(0, "code", "%load_ext dl_course\nimport torch"), broken,
+             C(2, "code", "def f():\n    return helper(1)", exercise="b"),
+             C(3, "code", "import torch\ndef g():\n    return torch.ones(1)", exercise="c")]
+    # c shares only `import torch` with the broken cell and with b: it is graded, the cell left out.
+    a = assemble(cells, cells[3], "nb.ipynb")
+    assert [c.number for c, _ in a.left_out] == [2] and "does not use what it defines" in a.left_out[0][1]
+    assert "# cell 2 (a): left out" in a.source and "def helper" not in a.source
+    # b calls helper: blocked. So is an exercise that builds on a (`uses`), and one whose cells call
+    # b's f at import time (f needs helper).
+    with pytest.raises(NotebookError, match="uses helper, defined here"):
+        assemble(cells, cells[2], "nb.ipynb")
+    with pytest.raises(NotebookError, match="builds on a"):
+        assemble(cells, cells[3], "nb.ipynb", uses=("a",))
+    calls = [*cells[:3], C(3, "code", "x = f()"), C(4, "code", "y = 1", exercise="d")]
+    with pytest.raises(NotebookError, match="uses helper"):
+        assemble(calls, calls[4], "nb.ipynb")
+    star = [C(0, "code", "from torch import *\nprint(("), C(1, "code", "y = 1", exercise="d")]
+    with pytest.raises(NotebookError, match="import"):
+        assemble(star, star[1], "nb.ipynb")
+
+
 def test_uses_imports_are_commented_out_in_the_notebook_starter() -> None:
     from dl_course.course import load_pack
     from dl_course.notebook import starter_for_notebook

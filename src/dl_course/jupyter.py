@@ -46,7 +46,10 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magic_function(_hint_magic, magic_kind="line", magic_name="hint")
     if os.environ.get("DL_COURSE_NO_WARM") != "1":
         # Start the judge now, while the learner reads and fills in cells, so the first check is warm too.
-        _warm_judge().start()
+        try:
+            _warm_judge().start()
+        except Exception:  # noqa: BLE001 - never fail %load_ext: the first check starts one and says what is wrong
+            pass
 
 
 def unload_ipython_extension(ipython: Any) -> None:

@@ -310,11 +310,12 @@ def assemble(cells: list[NotebookCell], target: NotebookCell, display: str, uses
     if any(error is not None for _, _, error in chosen):
         valid = {id(cell): names_of(text) for cell, text, error in chosen if error is None}
         needed = needed_names(valid[id(target)], [valid[id(c)] for c, _, e in chosen if e is None and c is not target])
+        bound = set().union(*(n.defines for n in valid.values()))
         for cell, text, error in chosen:
             if error is None:
                 continue
             broken = names_of_broken(text)
-            wanted = sorted(broken.defines & needed)
+            wanted = sorted((broken.defines - (broken.imported & bound)) & needed)
             if cell.exercise and cell.exercise in uses:
                 why = f"{exercise} builds on {cell.exercise}"
             elif wanted:

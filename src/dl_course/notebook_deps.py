@@ -16,7 +16,9 @@ only stop the exercises that need it, never every exercise below it. The rule:
 
   What a broken cell defines is read from its text, generously: every `def NAME`, `class NAME`,
   `NAME = …`, `import …`, `for NAME in`, `… as NAME` and `NAME :=` on any line. Reading too many
-  names only makes a cell needed more often (it stops the check, as it would have anyway).
+  names only makes a cell needed more often (it stops the check, as it would have anyway). A name
+  it only imports (`import torch`) does not count when a kept cell binds that name too: the
+  exercise has it either way.
 * Any other broken cell is **left out**, and the result says so ("cell 5 was left out: …").
 
 So a syntax error in the cell of an earlier exercise stops that exercise (and any exercise that
@@ -44,6 +46,8 @@ class CellNames:
     """Names read while the cell runs (outside function and lambda bodies: at import time)."""
     star: bool = False
     """The cell has `from x import *`: what it defines is unknown."""
+    imported: set[str] = field(default_factory=set)
+    """Of a broken cell's names, those bound only by its import lines."""
     binding_uses: dict[str, set[str]] = field(default_factory=dict)
     """For each name defined: the names read by the statements that define it (a function's body too)."""
 
@@ -156,6 +160,7 @@ _ASSIGN = re.compile(rf"^\s*\(?\s*({_WORD}(?:\s*,\s*\*?{_WORD})*)\s*,?\s*\)?\s*(
                      re.M)
 _IMPORT = re.compile(r"^\s*import\s+([^\n#]+)", re.M)
 _FROM = re.compile(r"^\s*from\s+\S+\s+import\s+([^\n#]+)", re.M)
+_IMPORT_LINE = re.compile(r"^\s*(?:import\s|from\s+\S+\s+import\s)[^\n]*", re.M)
 _FOR = re.compile(r"\bfor\s+([\w\s,()*]+?)\s+in\b")
 _AS = re.compile(rf"\bas\s+({_WORD})")
 _WALRUS = re.compile(rf"({_WORD})\s*:=")
@@ -164,10 +169,7 @@ _WALRUS = re.compile(rf"({_WORD})\s*:=")
 def names_of_broken(source: str) -> CellNames:
     """What a cell that does not compile may define, read from its text (generously, see the module doc)."""
     names = CellNames()
-    found = names.defines
-    found.update(_DEF.findall(source))
-    for group in _ASSIGN.findall(source):
-        found.update(w.strip(" *") for w in group.split(","))
+    found = names.imported
     for group in _IMPORT.findall(source):
         for part in group.split(","):
             words = part.split()
@@ -182,11 +184,16 @@ def names_of_broken(source: str) -> CellNames:
                 names.star = True
             else:
                 found.add(words[-1] if len(words) >= 3 and words[-2] == "as" else words[0])
-    for group in _FOR.findall(source):
-        found.update(re.findall(_WORD, group))
-    found.update(_AS.findall(source))
-    found.update(_WALRUS.findall(source))
-    found.discard("")
+    rest = _IMPORT_LINE.sub("", source)
+    other: set[str] = set(_DEF.findall(rest))
+    for group in _ASSIGN.findall(rest):
+        other.update(w.strip(" *") for w in group.split(","))
+    for group in _FOR.findall(rest):
+        other.update(re.findall(_WORD, group))
+    other.update(_AS.findall(rest))
+    other.update(_WALRUS.findall(rest))
+    names.imported = {n for n in names.imported if n} - other
+    names.defines = (names.imported | other) - {""}
     return names
 
 
