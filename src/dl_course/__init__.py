@@ -22,7 +22,8 @@ def unload_ipython_extension(ipython):
 
 
 def check(*exercises, **options):
-    """In a notebook: grade the exercises' cells from the saved notebook file (see dl_course.jupyter.check)."""
+    """In a notebook: grade the exercises' cells from the saved notebook file, show the result, and
+    return it (a `Report`: `.passed`, `.score`, `.checks`, displayed as HTML; see dl_course.jupyter.check)."""
     from dl_course.jupyter import check as run
 
     return run(*exercises, **options)

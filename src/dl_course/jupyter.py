@@ -134,6 +134,7 @@ def check(*exercises: str, notebook: str | os.PathLike | None = None, device: st
 def hint(exercise: str, course: str | None = None) -> None:
     """Show the next hint for an exercise (the one about your latest failure first)."""
     from dl_course import service
+    from dl_course.notebook import _notebook_commands
 
     try:
         ctx = service.open_course(course or os.environ.get("DL_COURSE_PACK") or None)
@@ -146,7 +147,7 @@ def hint(exercise: str, course: str | None = None) -> None:
                 f"`dl-course solution {report.exercise} --reveal` in a terminal shows the answer.")
     else:
         text = f"**Hint {report.number} of {report.total} · {report.exercise}**" + \
-               (f" ({report.why})" if report.why else "") + f"\n\n{report.hint.text}"
+               (f" ({report.why})" if report.why else "") + f"\n\n{_notebook_commands(report.hint.text)}"
     try:
         from IPython.display import Markdown, display
 
