@@ -201,3 +201,22 @@ def test_a_damaged_database_gets_a_clear_error(cli):
     assert proc.returncode == 2
     assert "damaged" in proc.stderr and "Traceback" not in proc.stderr
 
+
+
+def test_list_after_reset_says_reset_and_keeps_names_whole_at_80_columns(cli):
+    cli("start", "chapter9")
+    (cli.cwd / "chapter09" / "subsequent_mask.py").write_text(reference_source())
+    assert cli("check", "subsequent_mask").returncode == 0
+    assert cli("reset", "--yes", "subsequent_mask").returncode == 0
+    code, listing = cli.json("list")
+    [row] = [r for c in listing["chapters"] for r in c["exercises"]]
+    assert row["status"] == "reset"
+    import os
+    import subprocess
+
+    from conftest import EXE
+    env = {k: v for k, v in os.environ.items() if k != "DL_COURSE_PACK"} | {"COLUMNS": "80",
+                                                                            "DL_COURSE_PACK": str(cli.pack)}
+    shown = subprocess.run([EXE, "list"], cwd=cli.cwd, env=env, capture_output=True, text=True).stdout
+    assert "subsequent_mask " in shown and "reset" in shown  # whole, not broken across lines
+    assert all(len(line) <= 80 for line in shown.splitlines())

@@ -105,22 +105,42 @@ def _print_one(console: Console, r: Any) -> None:
 
 
 def print_listing(console: Console, chapters: list[dict]) -> None:
+    """One table a chapter. Names are never broken mid-word: the exercise, status, score and file
+    stay whole and only the title wraps. Where the paths do not fit (an 80-column terminal) and
+    each file is the exercise's own `FOLDER/ID.py`, the caption says so once instead of a column."""
     styles = {"passed": "green", "failed": "red", "started": "yellow", "not started": "dim",
-              "passed before": "yellow"}
+              "passed before": "yellow", "reset": "yellow"}
     for chapter in chapters:
+        rows = chapter["exercises"]
+        files = [row["file"] or "" for row in rows if row["exists"]]
+        folder = _common_folder(files)
+        widest = lambda values: max((len(v) for v in values), default=0)  # noqa: E731
+        fixed = widest(r["id"] for r in rows) + widest(r["status"] for r in rows) + 7 + 4 * 3
+        own = folder is not None and all(r["file"] == f"{folder}{r['id']}.py" for r in rows if r["exists"])
+        short = own and fixed + widest(files) + 14 > console.width
         table = Table(title=f"Chapter {chapter['number']}: {chapter['title']}  ({chapter['id']})",
-                      title_justify="left", show_edge=False, pad_edge=False)
-        table.add_column("exercise")
-        table.add_column("title")
-        table.add_column("status")
-        table.add_column("score", justify="right")
-        table.add_column("file", overflow="fold")
-        for row in chapter["exercises"]:
+                      title_justify="left", show_edge=False, pad_edge=False,
+                      caption=f"each exercise's file: {folder}EXERCISE.py" if short else None, caption_justify="left")
+        table.add_column("exercise", no_wrap=True)
+        table.add_column("title", ratio=1, min_width=10)
+        table.add_column("status", no_wrap=True)
+        table.add_column("score", justify="right", no_wrap=True)
+        if not short:
+            table.add_column("file", no_wrap=True, overflow="ellipsis")
+        for row in rows:
             score = "" if row["best_score"] is None else f"{row['best_score']:g}/{row['points']}"
-            table.add_row(row["id"], row["title"], Text(row["status"], style=styles.get(row["status"], "")), score,
-                          escape(row["file"] or "") if row["exists"] else Text("—", style="dim"))
+            cells = [row["id"], row["title"], Text(row["status"], style=styles.get(row["status"], "")), score]
+            if not short:
+                cells.append(Text(visible(row["file"] or "")) if row["exists"] else Text("—", style="dim"))
+            table.add_row(*cells)
         console.print(table)
         console.print()
+
+
+def _common_folder(files: list[str]) -> str | None:
+    """The folder (ending in /) every file is in, when they share one."""
+    folders = {f.rsplit("/", 1)[0] + "/" for f in files if "/" in f}
+    return folders.pop() if len(folders) == 1 and all("/" in f for f in files) else None
 
 
 def print_progress(console: Console, chapters: list[dict]) -> None:

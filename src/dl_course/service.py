@@ -179,7 +179,10 @@ def listing(ctx: Course) -> list[dict]:
             shown = ctx.workspace.display(path) if path is not None else None
             if mine is not None and mine["kind"] != "file":
                 shown = mine["source"]
-            rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": _status(mine, path),
+            status = _status(mine, path)
+            if status in ("passed", "passed before") and mine["kind"] == "file" and _is_starter(path, ex):
+                status = "reset"  # it passed, then was put back to the starter (`dl-course reset`)
+            rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": status,
                          "best_score": mine["best_score"] if mine else None,
                          "attempts": mine["attempts"] if mine else 0,
                          "file": shown, "path": str(path) if path is not None else None,
@@ -199,6 +202,13 @@ def passing(ctx: Course) -> set[str]:
         return {row["id"] for chapter in listing(ctx) for row in chapter["exercises"] if row["status"] == "passed"}
     except Exception:  # noqa: BLE001 - a damaged or locked store must not hide a verdict
         return set()
+
+
+def _is_starter(path: Path | None, ex: Exercise) -> bool:
+    try:
+        return path is not None and path.read_bytes() == ex.starter.read_bytes()
+    except OSError:
+        return False
 
 
 def _status(info: dict | None, path: Path | None) -> str:
