@@ -69,6 +69,11 @@ def _same_shape(a: list, b: list) -> bool:
     return len(a) == len(b) and all(len(x) == len(y) for x, y in zip(a, b))
 
 
+def _text_width(text: str, size: int = 11) -> int:
+    """About how wide a label is drawn (sans-serif), so the picture leaves room for it."""
+    return int(len(text) * size * 0.6) + 4
+
+
 def _num(x: float) -> str:
     return f"{x:.3g}"
 
@@ -134,13 +139,13 @@ def figure_html(figure: dict[str, Any]) -> str:
     else:
         right = None
     top, gap = 16, 28
-    width_l = max(left.cols * c, 150)
+    width_l = max(left.cols * c, _text_width(left.label))
     body, _ = left.svg(0, top, c)
     width = width_l
     if right is not None:
         part, _ = right.svg(width_l + gap, top, c, marks)
         body += part
-        width = width_l + gap + max(right.cols * c, 170)
+        width = width_l + gap + max(right.cols * c, _text_width(right.label))
     else:
         body += (f'<text x="{width_l + gap}" y="{top - 5}" font-size="11" fill="currentColor">yours: no values to '
                  "show (missing, failed or not comparable)</text>")
