@@ -184,6 +184,21 @@ def test_check_notebook_grades_reference_mistake_and_broken_cells(clones_cli: Cl
     assert "# cell 4" not in graded
 
 
+def test_check_notebook_says_which_broken_cell_it_left_out(clones_cli: Cli) -> None:
+    cli = clones_cli
+    nb = write_nb(cli.cwd / "mine.ipynb", [
+        v4.new_code_cell("import torch"),                                           # cell 1
+        v4.new_code_cell("def half_written(:\n    pass"),                           # cell 2: broken, unrelated
+        exercise_cell("subsequent_mask", reference_source()),                       # cell 3
+    ])
+    proc = cli("check", nb.name, "subsequent_mask", "--device", "cpu")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    said = " ".join(proc.stderr.split())
+    assert "note: mine.ipynb: cell 2 was left out of subsequent_mask" in said, said
+    code, report = cli.json("check", nb.name, "subsequent_mask", "--device", "cpu")
+    assert code == 0 and by_id(report)["subsequent_mask"]["passed"]  # stdout stays JSON
+
+
 def test_check_notebook_one_exercise_and_the_next_step_names_the_notebook(clones_cli: Cli) -> None:
     cli = clones_cli
     nb = write_nb(cli.cwd / "nb.ipynb", [exercise_cell("subsequent_mask", reference_source()),
