@@ -202,29 +202,27 @@ def misconceptions_markdown(report: dict[str, Any]) -> str:
         for m in ex["mistakes"]:
             lines.append(f"| {markdown_code(m['id'])} | {m['count']} | {markdown_text(m['message'])} |")
         lines.append("")
-        un = ex["unexplained"]
+        un, gone = ex["unexplained"], ex["stopped"]
         if un["count"]:
-            lines += [f"**{un['count']} {'failure' if un['count'] == 1 else 'failures'} no known mistake explains** "
-                      "(candidates for new mistakes):", "",
-                      "| failing check | submissions | students | example |", "| --- | ---: | --- | --- |"]
-            for g in un["by_check"]:
-                lines.append(f"| {markdown_code(g['check'])} | {g['count']} | "
-                             f"{markdown_text(', '.join(visible(s) for s in g['students']))} | "
-                             f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
-            lines.append("")
-        elif not ex["stopped"]["count"]:
+            lines += _groups_table(f"**{un['count']} {'failure' if un['count'] == 1 else 'failures'} no known mistake "
+                                   "explains** (candidates for new mistakes):", "failing check",
+                                   [(markdown_code(g["check"]), g) for g in un["by_check"]])
+        elif not gone["count"]:
             lines += ["Every failure is explained by a known mistake.", ""]
-        gone = ex["stopped"]
         if gone["count"]:
-            lines += [f"**{gone['count']} {'submission' if gone['count'] == 1 else 'submissions'} gave no answer to "
-                      "study** (time-outs, crashes, files that do not load; not candidates for new mistakes):", "",
-                      "| why | submissions | students | example |", "| --- | ---: | --- | --- |"]
-            for g in gone["by_reason"]:
-                lines.append(f"| {markdown_text(g['reason'])} | {g['count']} | "
-                             f"{markdown_text(', '.join(visible(s) for s in g['students']))} | "
-                             f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
-            lines.append("")
+            lines += _groups_table(f"**{gone['count']} {'submission' if gone['count'] == 1 else 'submissions'} gave "
+                                   "no answer to study** (time-outs, crashes, files that do not load; not candidates "
+                                   "for new mistakes):", "why", [(markdown_text(g["reason"]), g) for g in gone["by_reason"]])
     return "\n".join(lines)
+
+
+def _groups_table(heading: str, first: str, groups: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A Markdown table of failure groups: the group's name (already escaped), count, students, an example."""
+    lines = [heading, "", f"| {first} | submissions | students | example |", "| --- | ---: | --- | --- |"]
+    for name, g in groups:
+        lines.append(f"| {name} | {g['count']} | {markdown_text(', '.join(visible(s) for s in g['students']))} | "
+                     f"{markdown_text(g['examples'][0] if g['examples'] else '')} |")
+    return lines + [""]
 
 
 def misconception_table(report: dict[str, Any]):

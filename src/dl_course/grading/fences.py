@@ -149,6 +149,13 @@ def rlimits(memory_bytes: int | None, file_bytes: int = 256 * 1024 * 1024, proce
     limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, file_bytes), (resource.RLIMIT_NPROC, processes)]
     if memory_bytes:
         limits.append((getattr(resource, memory_rlimit(gpu)), memory_bytes))
+    cap(limits)
+
+
+def cap(limits: list[tuple[int, int]]) -> None:
+    """Set each (rlimit, value) as both soft and hard limit, never above a hard limit already set."""
+    import resource
+
     for which, value in limits:
         try:
             soft, hard = resource.getrlimit(which)
