@@ -112,12 +112,12 @@ def _mistake_files(ex) -> list[str]:
     return out
 
 
-def make_class(pack, root: Path, students: int) -> dict[str, int]:
+def make_class(pack, root: Path, students: int, exercises: tuple[str, ...] = CLASS_EXERCISES) -> dict[str, int]:
     """A class of `students`: per student and exercise, correct (1 in 2), a known mistake (1 in 4)
     or broken (1 in 4: the untouched starter, or a syntax error). Returns how many of each."""
     kinds = {"correct": 0, "mistake": 0, "broken": 0}
     for i in range(students):
-        for j, ex_id in enumerate(CLASS_EXERCISES):
+        for j, ex_id in enumerate(exercises):
             ex = pack.exercise(ex_id)
             folder = root / f"s{i:02d}" / pack.chapter_of(ex).folder
             folder.mkdir(parents=True, exist_ok=True)
@@ -136,9 +136,10 @@ def make_class(pack, root: Path, students: int) -> dict[str, int]:
     return kinds
 
 
-def _grade(exe: str, subs: Path, out: Path, workers: int) -> tuple[float, list[dict]]:
+def _grade(exe: str, subs: Path, out: Path, workers: int,
+           exercises: tuple[str, ...] = CLASS_EXERCISES) -> tuple[float, list[dict]]:
     cmd = [exe, "grade", str(subs), "--out", str(out), "--workers", str(workers), "--device", "cpu", "--seed", "7"]
-    for ex_id in CLASS_EXERCISES:
+    for ex_id in exercises:
         cmd += ["--exercise", ex_id]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -182,7 +183,27 @@ def class_section(exe: str, pack, torch_s: float, worker_counts: list[int]) -> d
               f"{_ratio(base, r['per_submission_exercise_s']):>9} {r['overall_per_submission_exercise_s']:>15.3f} "
               f"{r['passed']:>7}")
     print("(class s: the 40-student class; s / sub-ex warm: (40 students − 20 students) / 80; all: class s / 160)")
-    return {"students": full, "exercises": list(CLASS_EXERCISES), "kinds": kinds, "rows": rows}
+    small = small_class(exe, pack, worker_counts)
+    return {"students": full, "exercises": list(CLASS_EXERCISES), "kinds": kinds, "rows": rows, "small": small}
+
+
+SMALL_CLASS = ("gru_cell", "subsequent_mask")
+
+
+def small_class(exe: str, pack, worker_counts: list[int], students: int = 10) -> list[dict]:
+    """A small class (10 students × 2 exercises), where judge start-up weighs most: more workers
+    must not be slower. Each run gets a fresh --out, so it includes the up-front reference proof."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dl-course-bench-small-") as tmp:
+        tmp = Path(tmp)
+        make_class(pack, tmp / "subs", students, SMALL_CLASS)
+        for workers in worker_counts:
+            secs, _ = _grade(exe, tmp / "subs", tmp / f"out-{workers}", workers, SMALL_CLASS)
+            rows.append({"workers": workers, "class_s": secs})
+    print(f"\ndl-course grade: {students} students × {len(SMALL_CLASS)} exercises")
+    for r in rows:
+        print(f"{r['workers']:>7} workers {r['class_s']:>8.1f} s")
+    return rows
 
 
 if __name__ == "__main__":
