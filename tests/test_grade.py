@@ -519,3 +519,21 @@ def test_a_worker_with_another_copy_of_the_pack_refuses_the_work(tmp_path):
     assert [a["key"] for a in answers] == [item["key"], other["key"]]
     assert "result" not in answers[0] and "install the same course pack" in answers[0]["infra"]
     assert "no exercise nope" in answers[1]["infra"]
+
+
+def test_batches_follow_the_class_size_and_the_workers(tmp_path):
+    """A judge's start is worth about 20 submission-exercises: a small class is one batch whatever
+    the workers; a larger one spreads over the workers; a large one in batches of at most 40."""
+    from types import SimpleNamespace
+
+    from dl_course.classroom.run import batches
+
+    def sizes(n, workers):
+        plan = SimpleNamespace(items=[{"key": [str(i)]} for i in range(n)], submissions=tmp_path, course=None,
+                               gradebook=SimpleNamespace(folder=tmp_path), device="cpu", seed=1)
+        return [len(t["items"]) for t in batches(plan, workers)]
+
+    assert sizes(20, 2) == [20] and sizes(20, 8) == [20] and sizes(5, 4) == [5]
+    assert sizes(40, 2) == [20, 20] and sizes(60, 8) == [20, 20, 20]
+    assert sizes(160, 2) == [40, 40, 40, 40] and max(sizes(1000, 4)) <= 40
+    assert sizes(0, 2) == []

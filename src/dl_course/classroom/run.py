@@ -178,16 +178,24 @@ def notebook_lines(assembled: Any, ex: Exercise, result: ExerciseResult) -> Exer
     return result
 
 
+# A judge's start (torch imported by the judge and by its learner zygote) costs about as much CPU
+# as grading this many submission-exercises: a second judge pays off only past about that many
+# items each (measured on two cores: 10 students × 2 exercises graded no faster on 2 judges).
+MIN_ITEMS_PER_JUDGE = 20
+
+
 def batches(plan: Plan, workers: int, batch_size: int | None = None) -> list[dict[str, Any]]:
-    """Split the plan's items into batches. Each batch pays a judge's start (about one
-    `import torch`), so a small class gets one batch per worker, and a large one batches of at
-    most about 40 submission-exercises (an interruption loses at most the batches in flight)."""
+    """Split the plan's items into batches. Each batch pays a judge's start (two `import torch`),
+    so the number of judges follows the class size (one per MIN_ITEMS_PER_JUDGE items, at most
+    `workers`), and a large class gets batches of at most about 40 submission-exercises (an
+    interruption loses at most the batches in flight)."""
     n = len(plan.items)
     if n == 0:
         return []
     if batch_size is None:
-        per_worker = max(1, math.ceil(n / (max(1, workers) * 40)))
-        batch_size = math.ceil(n / (max(1, workers) * per_worker))
+        judges = max(1, min(workers, n // MIN_ITEMS_PER_JUDGE))
+        per_judge = max(1, math.ceil(n / (judges * 40)))
+        batch_size = math.ceil(n / (judges * per_judge))
     run = uuid.uuid4().hex[:12]
     hide = [str(plan.submissions), str(plan.gradebook.folder)]
     # Torch threads per process: the cores shared among the local judges (each judge has a learner
