@@ -16,12 +16,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from dl_course.colours import colour_for as _rgb
+from dl_course.colours import differs as _differs
+from dl_course.colours import hex_colour
+from dl_course.colours import same_shape as _same_shape
 from dl_course.textsafe import html_text as _e
 
 __all__ = ["figure_html", "figures_html", "colour_for"]
 
-# The TUI's scale (tui/widgets/heatmap.py), copied: importing that module would import Textual.
-_SCALE = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 _LEVELS = 48
 """Colours are rounded to this many steps, so cells of one colour share one SVG path."""
 _MISSING = "#d0d7de"
@@ -30,12 +32,7 @@ _MARK = "#ff2d2d"
 
 def colour_for(t: float) -> str:
     """The colour at `t` in [0, 1] along the scale, as #rrggbb."""
-    t = min(1.0, max(0.0, t))
-    pos = t * (len(_SCALE) - 1)
-    i = min(int(pos), len(_SCALE) - 2)
-    frac = pos - i
-    a, b = _SCALE[i], _SCALE[i + 1]
-    return "#%02x%02x%02x" % tuple(round(a[k] + (b[k] - a[k]) * frac) for k in range(3))
+    return hex_colour(_rgb(t))
 
 
 def _number(v: Any) -> float | None:
@@ -55,18 +52,6 @@ def _matrix(rows: Any) -> list[list[float | None]]:
     for row in rows[:200]:
         out.append([_number(v) for v in row[:200]] if isinstance(row, list) else [_number(row)])
     return out
-
-
-def _differs(a: float | None, b: float | None, kind: str) -> bool:
-    if a is None or b is None:
-        return (a is None) != (b is None)
-    if kind == "bool":
-        return (a >= 0.5) != (b >= 0.5)
-    return abs(a - b) > 1e-3 + 1e-3 * abs(a)
-
-
-def _same_shape(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(len(x) == len(y) for x, y in zip(a, b))
 
 
 def _text_width(text: str, size: int = 11) -> int:

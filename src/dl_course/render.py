@@ -10,7 +10,6 @@ import shlex
 from typing import Any
 
 from rich.console import Console, Group
-from rich.markup import escape
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table

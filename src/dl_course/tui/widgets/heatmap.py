@@ -13,32 +13,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Static
+from textual.widgets import Static
+
+from dl_course.colours import colour_for
+from dl_course.colours import differs as _differs
+from dl_course.colours import hex_colour as _hex
+from dl_course.colours import same_shape as _same_shape
 
 __all__ = ["Heatmap", "FigurePair", "colour_for"]
-
-# A perceptually ordered scale (dark blue → teal → yellow), as in viridis.
-_SCALE = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-
-
-def colour_for(t: float) -> tuple[int, int, int]:
-    """The colour at `t` in [0, 1] along the scale."""
-    t = min(1.0, max(0.0, t))
-    pos = t * (len(_SCALE) - 1)
-    i = min(int(pos), len(_SCALE) - 2)
-    frac = pos - i
-    a, b = _SCALE[i], _SCALE[i + 1]
-    return tuple(round(a[k] + (b[k] - a[k]) * frac) for k in range(3))  # type: ignore[return-value]
-
-
-def _hex(rgb: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % rgb
-
-
-def _differs(a: float, b: float, kind: str) -> bool:
-    if kind == "bool":
-        return (a >= 0.5) != (b >= 0.5)
-    return abs(a - b) > 1e-3 + 1e-3 * abs(a)
 
 
 class Heatmap(Static):
@@ -127,6 +109,3 @@ class FigurePair(Vertical):
             elif got is not None:
                 yield Heatmap(got, "yours (another shape)", kind, cell=cell, classes="got")
 
-
-def _same_shape(a: list, b: list) -> bool:
-    return len(a) == len(b) and all(len(x) == len(y) for x, y in zip(a, b))
