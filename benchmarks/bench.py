@@ -30,11 +30,12 @@ import time
 from pathlib import Path
 
 
-def timed(cmd: list[str], cwd: Path, repeat: int, ok_codes=(0,)) -> float:
+def timed(cmd: list[str], cwd: Path, repeat: int, ok_codes=(0,), env: dict[str, str] | None = None) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=None if env is None else {**os.environ, **env})
         times.append(time.perf_counter() - t0)
         if proc.returncode not in ok_codes:
             sys.exit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
@@ -74,6 +75,15 @@ def main() -> None:
         rows.append(("TUI first paint (course map on screen)", first_paint(exe, ws, args.repeat)))
         rows.append(("re-check subsequent_mask (warm: TUI, --watch)", warm_recheck(pack, ws, "subsequent_mask",
                                                                                  args.repeat)))
+        # The same two without the OS boundary (the in-process fences only): what the box costs.
+        no_box = {"DL_COURSE_NO_BOX": "1"}
+        rows.append(("  the cold check without the box", timed([exe, "check", "subsequent_mask", "--device", "cpu"],
+                                                             ws, args.repeat, env=no_box)))
+        os.environ.update(no_box)
+        try:
+            rows.append(("  the warm re-check without the box", warm_recheck(pack, ws, "subsequent_mask", args.repeat)))
+        finally:
+            del os.environ["DL_COURSE_NO_BOX"]
         from notebook_timing import kernel_checks
 
         kernel = kernel_checks(exe, ws, "subsequent_mask", args.repeat)
