@@ -5,7 +5,8 @@
 Builds a temporary workspace with the reference solution of `subsequent_mask` in it, then times:
 the commands that must never import torch (--help, list, progress, hint), a cold
 `dl-course check subsequent_mask` (a new judge and learner process each time), the TUI's first
-paint in a pseudo-terminal, a re-check on a warm judge (the TUI's and `--watch`'s path), and
+paint in a pseudo-terminal, a re-check on a warm judge (the TUI's and `--watch`'s path), the cold
+check and the warm re-check again without the OS boundary (DL_COURSE_NO_BOX=1), and
 `%check subsequent_mask` in a real Jupyter kernel (see notebook_timing.py): the first check after
 `%load_ext`, a warm check (wall, and the grading time it reports), and checks back to back.
 
