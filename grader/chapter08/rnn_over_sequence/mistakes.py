@@ -62,6 +62,17 @@ def h_n_batch_first(cell, x, h0=None):
     return outputs, outputs[:, -1:]
 
 
+@mistake("h_n_without_layer_dim", "h_n is returned as the cell gives it, (N, H); nn.RNN's h_n has a leading "
+         "dimension for its layers and directions: (1, N, H). Add it with h.unsqueeze(0).", provides="run_rnn")
+def h_n_without_layer_dim(cell, x, h0=None):
+    h = None if h0 is None else h0[0]
+    states = []
+    for t in range(x.size(1)):
+        h = cell(x[:, t], h)
+        states.append(h)
+    return torch.stack(states, dim=1), h
+
+
 @mistake("outputs_time_first", "The outputs are stacked along dim 0, (L, N, H); they must be batch first, "
          "(N, L, H): torch.stack(states, dim=1).", provides="run_rnn")
 def outputs_time_first(cell, x, h0=None):
