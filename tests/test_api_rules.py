@@ -52,6 +52,30 @@ ROUTES = {
         def dot_product_attention(query, key, value, mask=None):
             return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), _weights(query, key, mask)
     """,
+    # Reaches the grader's runtime without naming it in the source, lifts the dispatcher fence and
+    # the watch, and clears what the watch saw: full marks on the code before this change.
+    "fences_lifted_through_exec": """
+        exec("import dl_" + "course.grading.sandbox as s\\ns._LIBRARY._destroy()\\n"
+             "s.ApiWatch.record = lambda *a, **k: None\\nimport g" + "c\\n"
+             "[o.seen.clear() for o in g" + "c.get_objects() if isinstance(o, s.ApiWatch)]")
+
+        def dot_product_attention(query, key, value, mask=None):
+            fn = F.scaled_dot_product_attention
+            return fn(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
+    "modules_by_vars": """
+        import sys
+        vars(sys)["mod" + "ules"]["dl_" + "course.grading.sandbox"]._LIBRARY._destroy()
+
+        def dot_product_attention(query, key, value, mask=None):
+            return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
+    "subclass_walk": """
+        LIB = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == "Library"]
+
+        def dot_product_attention(query, key, value, mask=None):
+            return F.scaled_dot_product_attention(query, key, value, attn_mask=mask), _weights(query, key, mask)
+    """,
     "by_name_at_run_time": """
         def dot_product_attention(query, key, value, mask=None):
             fn = getattr(F, "scaled_" + "dot_product_attention")
@@ -77,7 +101,7 @@ def test_a_forbidden_kernel_is_refused_by_any_route(workspace, route):
     assert code == 1 and not result["passed"], result
     failed = [c for c in result["checks"] if c["status"] == "failed"]
     text = " ".join(c["message"] for c in failed)
-    assert "forbidden" in text or "does not allow" in text, text
+    assert "forbid" in text or "does not allow" in text, text
 
 
 def test_the_reference_still_passes(workspace):

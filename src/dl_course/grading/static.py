@@ -28,7 +28,22 @@ _INTERNALS = {
     "dl_course": "dl_course (the grader's own runtime)",
     "sys.modules": "sys.modules",
     "importlib": "importlib",
+    "builtins": "builtins",
+    "pickle": "pickle (runs code while it loads)",
+    "marshal": "marshal (builds code objects)",
+    "runpy": "runpy",
+    "code": "code (runs code built at run time)",
+    "codeop": "codeop",
+    "types": "types (builds functions and code objects)",
+    "torch.load": "torch.load (unpickles, which can run code)",
+    "torch.serialization": "torch.serialization",
 }
+
+# Code built or reached at run time, which a reader of the source cannot follow: the routes by
+# which learner code would reach the grader's runtime (and switch its fences off) without naming it.
+_DYNAMIC_CALLS = {"exec", "eval", "compile", "vars", "globals", "locals", "breakpoint"}
+_DUNDERS = {"__dict__", "__subclasses__", "__globals__", "__builtins__", "__code__", "__closure__", "__bases__",
+            "__base__", "__mro__", "__loader__", "__spec__", "__getattribute__"}
 
 
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -70,6 +85,9 @@ def _scan(source: str, forbidden: list[str]) -> tuple[dict[str, int], set[str]]:
                 full = f"{node.module}.{alias.name}"
                 aliases[alias.asname or alias.name] = full
                 note(full, node.lineno)
+    # The names bound to imported modules (and what is imported from them): attributes of these
+    # looked up by a computed name could be anything, a forbidden function included.
+    imported_roots = {alias.split(".")[0] for alias in aliases.values()}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and not isinstance(getattr(node, "ctx", None), ast.Store):
             name = _dotted(node, aliases)
@@ -79,6 +97,23 @@ def _scan(source: str, forbidden: list[str]) -> tuple[dict[str, int], set[str]]:
             note(aliases[node.id], node.lineno)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__":
             found.setdefault("__import__", node.lineno)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id in _DYNAMIC_CALLS:
+                found.setdefault(f"{node.func.id}() (code or names reached at run time, which the grader cannot "
+                                 "read)", node.lineno)
+            elif node.func.id in ("getattr", "setattr", "delattr", "hasattr") and len(node.args) >= 2:
+                owner = _dotted(node.args[0], aliases) if isinstance(node.args[0], (ast.Name, ast.Attribute)) else None
+                module = owner is not None and owner.split(".")[0] in imported_roots
+                name = node.args[1]
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    if owner:
+                        note(f"{owner}.{name.value}", node.lineno)  # getattr(F, "softmax") is F.softmax
+                elif module:
+                    found.setdefault(f"{node.func.id}({owner}, <a name computed at run time>)", node.lineno)
+        if isinstance(node, ast.Attribute) and node.attr in _DUNDERS:
+            found.setdefault(f"{node.attr} (reaches objects by the back door)", node.lineno)
+        elif isinstance(node, ast.Name) and node.id in _DUNDERS:
+            found.setdefault(f"{node.id} (reaches objects by the back door)", node.lineno)
     return found, imported
 
 
