@@ -109,3 +109,34 @@ def test_the_reference_still_passes(workspace):
     path.write_text(reference_source("dot_product_attention"))
     code, report = cli.json("check", "dot_product_attention")
     assert code == 0, report["results"][0]["checks"]
+
+
+def test_forbidding_a_recurrent_layer_leaves_its_cell_usable(tmp_path):
+    """Forbidding nn.RNN (the layer) fences the layer's kernels, not the cell's: an exercise that
+    forbids the layer hands the learner the cell to run over a sequence. Forbidding the cell fences both."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "fence.py"
+    script.write_text(textwrap.dedent("""
+        import sys, torch
+        from dl_course.grading.sandbox import forbid_at_dispatcher, op_families
+        forbid_at_dispatcher(op_families(sys.argv[1:]))
+        x = torch.randn(2, 3, 4)
+        def runs(f):
+            try:
+                f()
+                return "runs"
+            except RuntimeError as e:
+                return "refused" if "forbidden" in str(e) else f"other: {e}"
+        print(runs(lambda: torch.nn.RNNCell(4, 5)(x[:, 0])), runs(lambda: torch.nn.RNN(4, 5, batch_first=True)(x)),
+              runs(lambda: torch.nn.GRUCell(4, 5)(x[:, 0])))
+    """))
+
+    def fenced(*names):
+        proc = subprocess.run([sys.executable, str(script), *names], capture_output=True, text=True, timeout=120)
+        return proc.stdout.split(), proc.stderr
+
+    assert fenced("torch.nn.RNN")[0] == ["runs", "refused", "runs"], fenced("torch.nn.RNN")
+    assert fenced("torch.nn.RNNCell")[0] == ["refused", "refused", "runs"]
+    assert fenced("torch.nn.GRU", "torch.nn.GRUCell")[0] == ["runs", "runs", "refused"]

@@ -112,15 +112,30 @@ _FAMILIES = (
 )
 
 
+_RECURRENT = ("gru", "lstm", "rnn")
+
+
 def op_families(forbidden: list[str]) -> tuple[str, ...]:
-    """The aten op-name fragments that the forbidden names stand for."""
+    """The aten op-name fragments that the forbidden names stand for. A recurrent layer (`nn.GRU`)
+    stands for its layer ops only, written `gru!cell`: the exercise that forbids the layer may
+    well hand the learner its cell (`nn.GRUCell`, `aten::gru_cell`) to run over a sequence."""
     out: list[str] = []
     for name in forbidden:
         last = name.rsplit(".", 1)[-1].lower() if not name.startswith("torch.ops.") else name.split(".")[3].lower()
         for keys, fragments in _FAMILIES:
             if any(k in last for k in keys):
-                out += [f for f in fragments if f not in out]
+                layer_only = keys[0] in _RECURRENT and "cell" not in last
+                out += [f for f in (f"{f}!cell" if layer_only else f for f in fragments) if f not in out]
     return tuple(out)
+
+
+def in_family(op: str, fragments: tuple[str, ...]) -> bool:
+    """Whether the aten op (its name without overload) belongs to one of these families."""
+    for fragment in fragments:
+        part, _, unless = fragment.partition("!")
+        if part in op and not (unless and unless in op):
+            return True
+    return False
 
 
 def forbid_at_dispatcher(fragments: tuple[str, ...]) -> list[str]:
@@ -144,7 +159,7 @@ def forbid_at_dispatcher(fragments: tuple[str, ...]) -> list[str]:
             if not full.startswith("aten::"):
                 continue
             qualified = full[len("aten::"):]
-            if not any(f in qualified.split(".")[0] for f in fragments):
+            if not in_family(qualified.split(".")[0], fragments):
                 continue
 
             def refuse(*args, _op=qualified, **kwargs):
@@ -199,7 +214,7 @@ class ApiWatch:
                         watch.record(name)
                     else:
                         op = _aten_name(func)
-                        if op is not None and (op in watch.aten or any(f in op for f in watch.families)):
+                        if op is not None and (op in watch.aten or in_family(op, watch.families)):
                             watch.record(f"torch.ops.aten.{op}")
                 return func(*args, **(kwargs or {}))
 
