@@ -40,7 +40,7 @@ def failed_checks(result: dict) -> list[str]:
 
 def test_start_scaffolds_the_new_exercises(course):
     folder = course.cwd / "chapter08"
-    for name in ("rnn_over_sequence.py", "rnn_support.py", "last_real_output.py"):
+    for name in ("rnn_over_sequence.py", "last_real_output.py"):
         assert (folder / name).is_file(), name
     for exercise in EXERCISES:
         text = (folder / f"{exercise}.py").read_text()

@@ -1,8 +1,9 @@
 """Run an RNN cell over whole sequences.
 
 Fill in `run_rnn`, then run `dl-course check rnn_over_sequence`.
-`torch.nn.RNN` (and the `rnn_tanh` ops behind it) are off limits here: the point is to write
-the loop that such a layer runs for you. Call the cell you are given, one step at a time.
+`torch.nn.RNN` (and the layer kernels behind it) are off limits here: the point is to write
+the loop that such a layer runs for you. Call the cell you are given (an nn.RNNCell), one step
+at a time.
 """
 
 import torch

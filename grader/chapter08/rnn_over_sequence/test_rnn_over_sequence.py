@@ -1,9 +1,8 @@
 """Hidden suite: rnn_over_sequence, run_rnn(cell, x, h0=None) -> (outputs (N, L, H), h_n (1, N, H)).
 
 The judge of values and gradients is PyTorch's own nn.RNN(batch_first=True), run with the cell's
-own parameters (so gradients reach the cell). The cell handed to the learner's function is
-rnn_support.TensorRNNCell: an nn.RNNCell subclass whose step is written in tensor operations,
-because forbidding torch.nn.RNN also fences the rnn_tanh family of aten ops, nn.RNNCell's included.
+own parameters (so gradients reach the cell). The cell handed to the learner's function is a
+plain nn.RNNCell: forbidding torch.nn.RNN fences the layer's kernels only, not the cell's.
 Gradients of the cell's parameters are read back after the call with operator.attrgetter.
 """
 
@@ -47,7 +46,7 @@ GRID = [
 def build(t, c):
     """The cell handed to run_rnn: seeded nn.RNNCell weights, on the case's device and dtype."""
     bias = c.params.get("bias", True)
-    cell = t.new("rnn_support:TensorRNNCell", c.f, c.h, bias=bias)
+    cell = t.new("torch.nn:RNNCell", c.f, c.h, bias=bias)
     t.load_state(cell, c.state_of(nn.RNNCell, c.f, c.h, bias=bias))
     if c.device != "cpu" or c.dtype != torch.float32:
         t.to(cell, c.device, c.dtype)
