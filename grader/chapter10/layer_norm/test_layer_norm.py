@@ -25,12 +25,16 @@ GRID = [
     dict(n=2, L=3, d=5, flat=True),
     dict(n=4, L=7, d=32, scale=3.0, shift=-2.0),
 ]
-GRAD_GRID = [c for c in GRID if not c.get("flat")]
+# Gradients: not where x is tiny. There the gradient w.r.t. x is about weight / sqrt(eps) (~300)
+# and sums of such terms cancel to near 0, so float32 rounding alone exceeds atol: the places of
+# eps are judged by the values.
+GRAD_GRID = [c for c in GRID if not c.get("flat") and c.get("scale", 1.0) >= 1.0]
 SMALL = [GRID[0], GRID[2], GRID[4]]  # a batch of 1, and the variance below eps
 
 # Other numbers of leading dimensions: (D,), (N, D) and (N, A, L, D).
 SHAPES = [dict(shape=(5,)), dict(shape=(3, 6)), dict(shape=(1, 4)), dict(shape=(2, 3, 4, 8)),
           dict(shape=(3, 2, 5, 6), scale=1e-3)]
+GRAD_SHAPES = [c for c in SHAPES if "scale" not in c]
 
 PARAM_SIZES = [4, 1, 7]
 
@@ -49,7 +53,10 @@ def build(t, c, d=None):
 def inputs(c):
     x = c.randn(c.n, c.L, c.d) * c.params.get("scale", 1.0) + c.params.get("shift", 0.0)
     if c.params.get("flat"):
-        x = torch.cat([x[:, :1, :1].expand(c.n, 1, c.d), x[:, 1:]], dim=1)
+        # -1.5 is exact in binary, and so are D copies of it summed and divided by D: the mean is
+        # exactly -1.5 and x - mean exactly 0 however the learner sums (a random constant would
+        # leave a rounding error of ~1e-7 that the division by sqrt(eps) blows up past atol).
+        x = torch.cat([torch.full_like(x[:, :1], -1.5), x[:, 1:]], dim=1)
     return x
 
 
@@ -97,14 +104,14 @@ def test_parameters(grade):
                "d_model = " + ", ".join(map(str, PARAM_SIZES)))
 
 
-def test_no_running_statistics(grade):
+def test_no_buffers(grade):
     """Keeps no buffers: no running statistics, unlike batch norm"""
     grade.same(buffers, "the module registers buffers; layer normalization computes its statistics from each "
                "data point as it comes, so there is nothing to keep between calls (no running mean or variance)")
 
 
 @pytest.mark.needs("parameters")
-def test_initial_values(grade):
+def test_initial(grade):
     """A fresh module is the identity affine map (weight ones, bias zeros), as nn.LayerNorm"""
     grade.compare(probe_fresh, SMALL, level="values", what="a freshly built LayerNorm(d_model)(x)", against=against)
 
@@ -141,11 +148,11 @@ def test_eval_mode(grade):
 
 
 @pytest.mark.needs("parameters")
-def test_any_leading_dims(grade):
+def test_any_shape(grade):
     """Works on (D,), (N, D) and (N, A, L, D) inputs too, values and gradients"""
     grade.compare(probe_shapes, SHAPES, level="values", what="LayerNorm(D)(x) for x of other shapes",
                   against=against)
-    grade.compare(probe_shapes, SHAPES, grads=True, what="LayerNorm(D)(x) for x of other shapes, then backward",
+    grade.compare(probe_shapes, GRAD_SHAPES, grads=True, what="LayerNorm(D)(x) for x of other shapes, then backward",
                   against=against)
 
 

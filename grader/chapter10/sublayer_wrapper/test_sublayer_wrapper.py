@@ -105,7 +105,7 @@ def test_gradients(grade):
 
 
 @pytest.mark.needs("parameters")
-def test_dropout_in_training(grade):
+def test_drop_train(grade):
     """In training mode, dropout = 1 drops the sub-layer's branch only: the output is x itself"""
     grade.compare(probe, DROPOUT_GRID, level="values", what=WHAT + " with dropout = 1.0, in training mode")
     grade.compare(probe_grads, DROPOUT_GRID, grads=True,
@@ -113,7 +113,7 @@ def test_dropout_in_training(grade):
 
 
 @pytest.mark.needs("parameters")
-def test_dropout_in_eval(grade):
+def test_drop_eval(grade):
     """In evaluation mode dropout is off: x + sublayer(norm(x)) even with dropout = 1"""
     grade.compare(probe_eval, DROPOUT_GRID, level="values", what=WHAT + " with dropout = 1.0, in eval mode")
 
