@@ -130,3 +130,14 @@ def test_fair_sublayer_wrapper_passes(course):
     (course.cwd / "chapter10" / "layer_norm.py").write_text(HEAD + FAIR_LAYER_NORMS["var_mean_rsqrt"])
     result = grade(course, "sublayer_wrapper", OWN_NORM_WRAPPER)
     assert result["passed"], failed_checks(result)
+
+
+def test_eps_outside_the_square_root_is_named(course):
+    source = HEAD + '''
+        mean = x.mean(-1, keepdim=True)
+        std = x.std(-1, unbiased=False, keepdim=True)
+        return (x - mean) / (std + self.eps) * self.weight + self.bias
+'''
+    result = grade(course, "layer_norm", source)
+    assert not result["passed"]
+    assert (result.get("diagnosis") or {}).get("id") == "eps_outside_sqrt", result.get("diagnosis")
