@@ -1,8 +1,9 @@
 """Layer normalization, written by hand.
 
 Fill in `LayerNorm.__init__` and `LayerNorm.forward`, then run `dl-course check layer_norm`.
-`torch.nn.LayerNorm` and `torch.nn.functional.layer_norm` are off limits here: build it from
-means, variances and a square root.
+PyTorch's own normalizations (`nn.LayerNorm`, `F.layer_norm`, and the group, instance, batch
+and RMS norms, which can be bent into a layer norm) are off limits here: build it from means,
+a variance and a square root.
 """
 
 import torch
