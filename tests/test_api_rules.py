@@ -140,3 +140,26 @@ def test_forbidding_a_recurrent_layer_leaves_its_cell_usable(tmp_path):
     assert fenced("torch.nn.RNN")[0] == ["runs", "refused", "runs"], fenced("torch.nn.RNN")
     assert fenced("torch.nn.RNNCell")[0] == ["refused", "refused", "runs"]
     assert fenced("torch.nn.GRU", "torch.nn.GRUCell")[0] == ["runs", "runs", "refused"]
+
+
+def test_forbidding_group_norm_fences_its_kernels_whatever_the_route(tmp_path):
+    """Group norm with one group is a layer norm once reshaped: forbidden, its aten kernels raise
+    at the dispatcher too (torch.ops.aten.native_group_norm), not only the Python name."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "fence.py"
+    script.write_text(textwrap.dedent("""
+        import torch
+        from dl_course.grading.sandbox import forbid_at_dispatcher, op_families
+        forbid_at_dispatcher(op_families(["torch.nn.functional.group_norm"]))
+        x = torch.randn(4, 6, 1)
+        try:
+            torch.ops.aten.native_group_norm(x, None, None, 4, 6, 1, 1, 1e-5)
+            print("runs")
+        except RuntimeError as e:
+            print("refused" if "forbidden" in str(e) else f"other: {e}")
+        print("ok", float(torch.nn.functional.layer_norm(x[..., 0], (6,)).sum().abs() < 1e-4))
+    """))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.split() == ["refused", "ok", "1.0"], proc.stdout + proc.stderr

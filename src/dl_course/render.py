@@ -83,9 +83,10 @@ def _print_one(console: Console, r: Any) -> None:
     if r.error:
         console.print(Padding(Text(r.error, style="red"), (0, 0, 0, 4)))
     shown_failure = False
+    width = max([11, *(len(c.name) for c in r.checks)]) + 1  # a long check name never runs into its title
     for c in r.checks:
         m, col = _MARKS.get(c.status, ("?", "white"))
-        console.print(Text.assemble(("  " + m + " ", col), (f"{c.name:<12}", col if c.status != "passed" else ""),
+        console.print(Text.assemble(("  " + m + " ", col), (f"{c.name:<{width}}", col if c.status != "passed" else ""),
                                     (c.title, "dim" if c.status == "not_run" else "")))
         if c.status == "passed" and c.message:
             console.print(Padding(Text(c.message, style="dim"), (0, 0, 0, 6)))

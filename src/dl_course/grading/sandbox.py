@@ -109,6 +109,12 @@ _FAMILIES = (
     (("multiheadattention", "multi_head_attention"), ("multi_head_attention", "transformer_encoder_layer")),
     (("transformer",), ("transformer_encoder_layer", "multi_head_attention", "transformer_decoder")),
     (("layer_norm", "layernorm"), ("layer_norm",)),
+    # Any of these computes a layer norm once the input is reshaped: an exercise that forbids them
+    # fences their kernels too.
+    (("group_norm", "groupnorm"), ("group_norm",)),
+    (("batch_norm", "batchnorm"), ("batch_norm",)),
+    (("instance_norm", "instancenorm"), ("instance_norm",)),
+    (("rms_norm", "rmsnorm"), ("rms_norm",)),
 )
 
 
