@@ -152,6 +152,8 @@ class Grade:
     notes: list[str] = field(default_factory=list)
     """Notes for a check that passed (e.g. float64 precision lost to a float32 constant); the plugin takes them."""
     _cache: dict = field(default_factory=dict)
+    _named: list[str] = field(default_factory=list)
+    """Known mistakes already named by an earlier check of this exercise: tried first."""
 
     # -- building cases -----------------------------------------------------------------------
     def cases(self, grid: list[dict[str, Any]], dtypes: tuple[str, ...] | None = ("float32", "float64"),
@@ -266,9 +268,14 @@ class Grade:
         """The first known mistake that gives what the learner's code gave on every case tried:
         compared exactly first, then, only if none matches, with masking fills made alike (see
         `_masking_alike`), so a learner's -1e9 fill does not hide the mistake they made."""
+        # A mistake an earlier check named is tried first: the same slip usually fails several
+        # checks, and replaying every known mistake for each would cost the most where code is wrong.
+        ordered = sorted(self.mistakes, key=lambda pair: pair[0].id not in self._named)
         for loose in (False, True):
-            for mistake, target in self.mistakes:
+            for mistake, target in ordered:
                 if all(self._same(probe, case, target, loose) for case in cases):
+                    if mistake.id not in self._named:
+                        self._named.append(mistake.id)
                     return mistake
         return None
 
