@@ -35,7 +35,7 @@ import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from dl_course.course.loader import read_lessons
 from dl_course.course.model import Chapter, Exercise, Pack
@@ -518,16 +518,28 @@ def _fresh_folder(folder: Path) -> None:
 # Writing a chapter's notebook
 
 
-def _split_lesson(text: str) -> list[str]:
-    """A lesson's Markdown as cells, one per `#`/`##` section (never inside a code fence)."""
-    parts, current, fence = [], [], None
+def _prose_lines(text: str) -> Iterator[tuple[str, bool]]:
+    """Each line of Markdown with whether it is prose (outside a ``` or ~~~ code fence, and not
+    a fence line itself): a `#` inside code is a comment, not a heading."""
+    fence = None
     for line in text.splitlines():
         stripped = line.lstrip()
         if fence is None and (stripped.startswith("```") or stripped.startswith("~~~")):
             fence = stripped[:3]
-        elif fence is not None and stripped.startswith(fence):
-            fence = None
-        elif fence is None and re.match(r"#{1,2} ", line) and any(x.strip() for x in current):
+            yield line, False
+        elif fence is not None:
+            if stripped.startswith(fence):
+                fence = None
+            yield line, False
+        else:
+            yield line, True
+
+
+def _split_lesson(text: str) -> list[str]:
+    """A lesson's Markdown as cells, one per `#`/`##` section (never inside a code fence)."""
+    parts, current = [], []
+    for line, prose in _prose_lines(text):
+        if prose and re.match(r"#{1,2} ", line) and any(x.strip() for x in current):
             parts.append("\n".join(current).strip("\n"))
             current = []
         current.append(line)
@@ -578,16 +590,9 @@ def _notebook_commands(text: str) -> str:
 def _demote_headings(text: str) -> str:
     """Every Markdown heading one level down (`#` → `##`), outside code fences: in the notebook the
     chapter's title is the only `#` heading."""
-    out, fence = [], None
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if fence is None and (stripped.startswith("```") or stripped.startswith("~~~")):
-            fence = stripped[:3]
-        elif fence is not None and stripped.startswith(fence):
-            fence = None
-        elif fence is None and re.match(r"#{1,5} ", line):
-            line = "#" + line
-        out.append(line)
+    out = []
+    for line, prose in _prose_lines(text):
+        out.append("#" + line if prose and re.match(r"#{1,5} ", line) else line)
     return "\n".join(out)
 
 
