@@ -55,11 +55,9 @@ def main() -> None:
     from dl_course.course import load_pack
 
     pack = load_pack()
-    with tempfile.TemporaryDirectory(prefix="dl-course-bench-") as tmp:
-        ws = Path(tmp)
-        subprocess.run([exe, "start", "chapter9"], cwd=ws, check=True, stdout=subprocess.DEVNULL)
-        ex = pack.exercise("subsequent_mask")
-        shutil.copy(ex.solution, ws / "chapter09" / ex.file)
+    from bench_workspace import reference_workspace
+
+    with reference_workspace(exe, pack) as ws:
         rows = []
         torch_s = timed([sys.executable, "-c", "import torch"], ws, args.repeat)
         rows.append(("python -c 'import torch'", torch_s))

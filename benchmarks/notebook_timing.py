@@ -17,7 +17,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,11 +88,9 @@ def main() -> None:
     from dl_course.course import load_pack
 
     pack = load_pack()
-    with tempfile.TemporaryDirectory(prefix="dl-course-bench-") as tmp:
-        ws = Path(tmp)
-        subprocess.run([exe, "start", "chapter9"], cwd=ws, check=True, stdout=subprocess.DEVNULL)
-        ex = pack.exercise("subsequent_mask")
-        shutil.copy(ex.solution, ws / "chapter09" / ex.file)
+    from bench_workspace import reference_workspace
+
+    with reference_workspace(exe, pack) as ws:
         got = kernel_checks(exe, ws, "subsequent_mask", args.repeat)
     print(f"%check subsequent_mask in a kernel: first {got['first_s']:.3f} s, warm {got['warm_s']:.3f} s "
           f"(grading {got['grading_s']:.3f} s), back to back {got['back_to_back_s']:.3f} s  "

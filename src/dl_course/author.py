@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dl_course.course import Exercise, Pack, load_pack
 from dl_course.course.loader import read_toml
+from dl_course.course.model import chapter_number
 from dl_course.errors import CourseError
 
 __all__ = ["validate", "new_exercise", "ExerciseVerdict"]
@@ -327,12 +328,10 @@ def new_exercise(root: Path, spec: str) -> list[Path]:
 
 
 def _chapter_number(name: str) -> int:
-    key = name.strip().lower()
-    for prefix in ("chapter", "ch"):
-        key = key.removeprefix(prefix) if key.startswith(prefix) else key
-    if not key.isdigit():
+    number = chapter_number(name)
+    if number is None:
         raise CourseError(f"expected a chapter such as chapter9 (or 9, ch9, chapter09), got {name!r}")
-    return int(key)
+    return number
 
 
 _CHAPTER = '''format_version = 1

@@ -143,12 +143,13 @@ def prove_references(plan: Plan) -> None:
     from dl_course.author import broken_references
 
     wanted = {item["exercise"] for item in plan.items}
-    todo = [ex for ex in plan.exercises if ex.id in wanted
-            and plan.gradebook.meta(f"reference_ok:{exercise_version(plan.pack, ex, plan.device)}") is None]
+    keys = {ex.id: f"reference_ok:{exercise_version(plan.pack, ex, plan.device)}" for ex in plan.exercises
+            if ex.id in wanted}
+    todo = [ex for ex in plan.exercises if ex.id in keys and plan.gradebook.meta(keys[ex.id]) is None]
     broken = broken_references(plan.pack, todo, plan.device)
     for ex in todo:
         if ex.id not in broken:
-            plan.gradebook.set_meta(f"reference_ok:{exercise_version(plan.pack, ex, plan.device)}", "1")
+            plan.gradebook.set_meta(keys[ex.id], "1")
     if broken:
         where = f" --course {plan.course}" if plan.course else ""
         lines = [f"  {ex_id}: {why}" for ex_id, why in broken.items()]

@@ -70,10 +70,12 @@ def check(exercises: Annotated[Optional[List[str]], typer.Argument(
         plan = plan_check(notebooks[0], [a for a in exercises if a not in notebooks], course)
         ctx, chosen, target = plan.ctx, plan.exercises, notebooks[0]
         run = functools.partial(plan.run, record_now=False)
-        for note in plan.notes:  # a broken cell this exercise does not need was left out: say so
+        if plan.notes:  # a broken cell an exercise does not need was left out: say so
             from rich.text import Text
 
-            make_console(stderr=True).print(Text(f"note: {note}", style="yellow"))
+            said = make_console(stderr=True)
+            for note in plan.notes:
+                said.print(Text(f"note: {note}", style="yellow"))
     else:
         ctx = service.open_course(course)
         chosen = service.select(ctx, exercises or [])

@@ -105,6 +105,16 @@ class Chapter:
     """The folder name used in the pack and in the workspace (e.g. `chapter09`)."""
 
 
+def chapter_number(name: str) -> int | None:
+    """The number a learner or author means by `9`, `ch9`, `chapter9` or `chapter09`, or None."""
+    key = name.strip().lower()
+    for prefix in ("chapter", "ch"):
+        if key.startswith(prefix):
+            key = key[len(prefix):]
+            break
+    return int(key) if key.isdigit() else None
+
+
 @dataclass(frozen=True)
 class Pack:
     """A whole course pack: four folders, one audience each."""
@@ -125,13 +135,9 @@ class Pack:
         """The chapter a learner means by `9`, `ch9`, `chapter9` or `chapter09`."""
         from dl_course.errors import CourseError
 
-        key = name.strip().lower()
-        for prefix in ("chapter", "ch"):
-            if key.startswith(prefix):
-                key = key[len(prefix):]
-                break
+        number = chapter_number(name)
         for chapter in self.chapters:
-            if key.isdigit() and int(key) == chapter.number:
+            if number == chapter.number:
                 return chapter
         known = ", ".join(c.id for c in self.chapters)
         raise CourseError(f"no chapter '{name}' in this course (chapters: {known})")
