@@ -180,8 +180,9 @@ def listing(ctx: Course) -> list[dict]:
             if mine is not None and mine["kind"] != "file":
                 shown = mine["source"]
             status = _status(mine, path)
-            if status in ("passed", "passed before") and mine["kind"] == "file" and _is_starter(path, ex):
-                status = "reset"  # it passed, then was put back to the starter (`dl-course reset`)
+            if mine is not None and mine["kind"] == "file" and _is_starter(path, ex) and \
+                    file_state(ctx, ex) == "reset":
+                status = "reset"  # checked, then put back to the starter: that check was of code that is gone
             rows.append({"id": ex.id, "title": ex.title, "points": ex.points, "status": status,
                          "best_score": mine["best_score"] if mine else None,
                          "attempts": mine["attempts"] if mine else 0,
@@ -202,6 +203,28 @@ def passing(ctx: Course) -> set[str]:
         return {row["id"] for chapter in listing(ctx) for row in chapter["exercises"] if row["status"] == "passed"}
     except Exception:  # noqa: BLE001 - a damaged or locked store must not hide a verdict
         return set()
+
+
+def file_state(ctx: Course, ex: Exercise) -> str:
+    """How the exercise's .py file stands against its last check: `unchecked` (none yet, or the
+    store cannot be read), `checked` (the file is the code last checked), `reset` (it is the
+    starter again, and the last check was of other code), `changed`, or `missing`."""
+    if ctx.workspace is None:
+        return "missing"
+    path = ctx.workspace.file_for(ctx.pack, ex)
+    try:
+        latest = ctx.progress.latest(ex.id, kind="file")
+    except CourseError:
+        return "unchecked"
+    if latest is None:
+        return "unchecked"
+    try:
+        mine = code_hash(path)
+    except OSError:
+        return "missing"
+    if mine == latest.code_hash:
+        return "checked"
+    return "reset" if _is_starter(path, ex) else "changed"
 
 
 def _is_starter(path: Path | None, ex: Exercise) -> bool:

@@ -6,7 +6,6 @@ of time (`WarmJudge`) so a check after an edit answers at once.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -126,44 +125,13 @@ class CourseApp(App):
 
     # -- what the screens ask of the course (one place, so tests can see it) ----------------------
     def listing(self) -> list[dict]:
-        """`service.listing`, where an exercise whose file was put back to the starter after its
-        last check says `reset` (that check was of code that is gone; it no longer says "passed")."""
-        chapters = service.listing(self.ctx)
-        for chapter in chapters:
-            for row in chapter["exercises"]:
-                if row["source"] == "file" and row["attempts"] and self.was_reset(row["id"]):
-                    row["status"] = "reset"
-        return chapters
+        """`service.listing`: an exercise whose file was put back to the starter after its last
+        check says `reset` (that check was of code that is gone; it no longer says "passed")."""
+        return service.listing(self.ctx)
 
     def file_state(self, exercise_id: str) -> str:
-        """`unchecked` (no check of the .py file yet), `checked` (the file is the code last checked),
-        `reset` (it is the starter again, and the last check was of other code), `changed`, or
-        `missing`."""
-        ws = self.ctx.workspace
-        if ws is None:
-            return "missing"
-        exercise = self.ctx.pack.exercise(exercise_id)
-        path = ws.file_for(self.ctx.pack, exercise)
-        try:
-            latest = self.ctx.progress.latest(exercise_id, kind="file")
-        except CourseError:
-            return "unchecked"
-        if latest is None:
-            return "unchecked"
-        try:
-            mine = path.read_bytes()
-        except OSError:
-            return "missing"
-        if hashlib.sha256(mine).hexdigest() == latest.code_hash:
-            return "checked"
-        try:
-            starter = exercise.starter.read_bytes()
-        except OSError:
-            starter = None
-        return "reset" if mine == starter else "changed"
-
-    def was_reset(self, exercise_id: str) -> bool:
-        return self.file_state(exercise_id) == "reset"
+        """`service.file_state`: unchecked, checked, reset, changed or missing."""
+        return service.file_state(self.ctx, self.ctx.pack.exercise(exercise_id))
 
     def last_result(self, exercise_id: str) -> Any:
         """The whole last check of the exercise's file in the TUI (an ExerciseResult, with its
