@@ -8,6 +8,7 @@ verdict, 2 for a usage, course-pack or workspace error; 128+N when stopped by si
     learner.py     start, check (--watch), list, progress, hint, solution, reset
     reading.py     lesson, notebook
     instructor.py  author new / validate, grade, gradescope
+    mutants.py     author mutants, and author validate --mutants
     isolation.py   doctor; class grading's guard against running without the OS boundary
 """
 

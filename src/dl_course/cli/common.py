@@ -16,7 +16,7 @@ __all__ = ["app", "author_app", "CourseOpt", "Device", "make_console", "reports_
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
                   help="A terminal course in deep learning for sequences that grades your own PyTorch code.\n\n"
                        "Start with: dl-course start chapter9   (alone, on a terminal, `dl-course` opens the course)")
-author_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tools for instructors: new, validate.")
+author_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Tools for instructors: new, validate, mutants.")
 app.add_typer(author_app, name="author")
 
 CourseOpt = Annotated[Optional[str], typer.Option("--course", envvar="DL_COURSE_PACK", metavar="DIR",

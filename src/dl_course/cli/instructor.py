@@ -15,6 +15,7 @@ from dl_course.cli.common import (
     make_console,
     reports_errors,
 )
+from dl_course.cli.mutants import BudgetOpt, WorkersOpt, run_and_show
 from dl_course.errors import CourseError
 
 
@@ -41,8 +42,13 @@ def author_new(spec: Annotated[str, typer.Argument(help="CHAPTER/EXERCISE_ID, e.
 def author_validate(exercises: Annotated[Optional[List[str]], typer.Argument(
                         help="Exercise ids (default: the whole course).")] = None,
                     device: Annotated[Device, typer.Option(help="Where to run the checks.")] = Device.auto,
+                    mutants: Annotated[bool, typer.Option(
+                        "--mutants", help="Also grade small wrong variants of each reference (see `author "
+                                          "mutants`): every one must be caught or declared equivalent.")] = False,
+                    budget: BudgetOpt = None, workers: WorkersOpt = None,
                     course: CourseOpt = None) -> None:
-    """Prove exercises sound: reference passes, starter fails, every known mistake caught and named."""
+    """Prove exercises sound: reference passes, starter fails, every known mistake caught and named
+    (and with --mutants, no undeclared mutant of the reference survives)."""
     from dl_course import service
     from dl_course.author import validate
     from dl_course.course import load_pack
@@ -66,7 +72,11 @@ def author_validate(exercises: Annotated[Optional[List[str]], typer.Argument(
     for v in verdicts:
         for problem in v.problems:
             console.print(Text.assemble((f"{v.exercise}: ", "bold red"), problem))
-    raise typer.Exit(code=0 if all(v.ok for v in verdicts) else 1)
+    ok = all(v.ok for v in verdicts)
+    if mutants:
+        # Mutants of a reference that fails prove nothing: only sound exercises go on.
+        ok = run_and_show(pack, [ex for ex, v in zip(chosen, verdicts) if v.ok], device.value, budget, workers) and ok
+    raise typer.Exit(code=0 if ok else 1)
 
 
 @app.command("grade")

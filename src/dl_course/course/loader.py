@@ -11,6 +11,7 @@ Layout (see the README, "Course-pack format"):
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,7 @@ def load_chapter(path: Path) -> Chapter:
 
 def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
     known = {"format_version", "id", "title", "chapter", "summary", "points", "file", "defines", "forbid",
-             "hints", "time_limit_s", "tolerance", "uses", "support"}
+             "hints", "time_limit_s", "tolerance", "uses", "support", "equivalent_mutants"}
     f = _Fields(path, read_toml(path), known)
     _check_version(f)
     exercise_id = f.get("id", str)
@@ -183,6 +184,19 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
                 raise PackError(path, f"'{key}' must be a non-negative number, got {value!r}", where)
         base = tolerance[dtype]
         tolerance[dtype] = Tolerance(rtol=float(spec.get("rtol", base.rtol)), atol=float(spec.get("atol", base.atol)))
+    equivalent = {}
+    for i, item in enumerate(f.get("equivalent_mutants", list, [])):
+        where = f"equivalent_mutants[{i}]"
+        if not isinstance(item, dict) or set(item) != {"id", "reason"}:
+            raise PackError(path, "each entry is a table with 'id' (a mutant id such as 'dim@12') and 'reason'", where)
+        mutant, reason = item["id"], item["reason"]
+        if not isinstance(mutant, str) or not re.fullmatch(r"[a-z_]+@[0-9]+(#[0-9]+)?", mutant):
+            raise PackError(path, f"'id' must look like 'operator@line' or 'operator@line#n', got {mutant!r}", where)
+        if not isinstance(reason, str) or not reason.strip():
+            raise PackError(path, "'reason' is missing or empty: say why the mutant computes the same function", where)
+        if mutant in equivalent:
+            raise PackError(path, f"{mutant!r} is declared twice", where)
+        equivalent[mutant] = reason.strip()
     return Exercise(
         id=exercise_id,
         title=f.get("title", str),
@@ -197,6 +211,7 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
         hints=tuple(hints),
         time_limit_s=time_limit,
         tolerance=tolerance,
+        equivalent_mutants=equivalent,
         dir=path.parent,
         solution=pack_root / "solutions" / chapter_folder / f"{exercise_id}.py",
         suite_dir=pack_root / "grader" / chapter_folder / exercise_id,

@@ -61,6 +61,9 @@ class Exercise:
     """Wall-clock seconds the learner's code may run in total for one check."""
     tolerance: dict[str, Tolerance] = field(default_factory=dict)
     """Per dtype name (`float32`, `float64`), the tolerance for values and gradients."""
+    equivalent_mutants: dict[str, str] = field(default_factory=dict)
+    """Mutant id → why that mutant of the reference computes the same function (see
+    `dl-course author mutants`): a surviving mutant passes validation only when declared here."""
     dir: Path = Path()
     """The folder holding `exercise.toml` and `starter.py`."""
     solution: Path = Path()
