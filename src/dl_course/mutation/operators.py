@@ -42,7 +42,7 @@ SOFTMAXES = {"softmax"}
 NON_COMMUTATIVE = (cst.Subtract, cst.Divide, cst.MatrixMultiply, cst.FloorDivide, cst.Power)
 COMPARISON_FLIPS = {cst.Equal: cst.NotEqual, cst.NotEqual: cst.Equal, cst.LessThan: cst.LessThanEqual,
                     cst.LessThanEqual: cst.LessThan, cst.GreaterThan: cst.GreaterThanEqual,
-                    cst.GreaterThanEqual: cst.GreaterThan}
+                    cst.GreaterThanEqual: cst.GreaterThan, cst.Is: cst.IsNot, cst.IsNot: cst.Is}
 
 
 def _name(func: cst.BaseExpression) -> str:
