@@ -17,7 +17,7 @@ import pytest
 
 from conftest import BUILTIN, Cli, by_id
 
-IDS = ["torch_transformer_masks", "patchify", "cls_token"]
+IDS = ["torch_transformer_masks", "patchify", "cls_token", "vit_classifier"]
 CH = "chapter10"
 
 
@@ -197,6 +197,45 @@ def test_appended_cls_token_is_named(course):
     result = grade(course, "cls_token", source)
     assert not result["passed"]
     assert (result.get("diagnosis") or {}).get("id") == "token_appended", result
+
+
+# The capstone written another way: the [CLS] state read with select, the sequence built in one
+# expression, the encoder layer's arguments by keyword in another order.
+OTHER_VIT = '''
+import torch
+import torch.nn as nn
+
+from cls_token import PatchEmbeddingWithCLS
+
+
+class ViTClassifier(nn.Module):
+    def __init__(self, img_size=12, in_channels=1, patch_size=4, n_classes=3, d_model=16, n_heads=2,
+                 ff_units=32, n_layers=1):
+        super().__init__()
+        self.embed = nn.Conv2d(in_channels, d_model, patch_size, patch_size)
+        self.cls = PatchEmbeddingWithCLS(d_model)
+        self.pos = nn.Parameter(torch.zeros(1, (img_size // patch_size) ** 2 + 1, d_model))
+        layer = nn.TransformerEncoderLayer(norm_first=True, batch_first=True, d_model=d_model, nhead=n_heads,
+                                           dim_feedforward=ff_units, dropout=0.0)
+        self.encoder = nn.TransformerEncoder(layer, num_layers=n_layers, norm=nn.LayerNorm(d_model),
+                                             enable_nested_tensor=False)
+        self.mlp = nn.Linear(d_model, n_classes)
+
+    def forward(self, images):
+        states = self.encoder(self.pos + self.cls(self.embed(images).flatten(2).permute(0, 2, 1)))
+        return self.mlp(states.select(1, 0))
+'''
+
+
+def test_capstone_other_style_passes_and_sequence_first_is_named(course):
+    (course.cwd / CH / "cls_token.py").write_text(REPEAT_CLS)
+    result = grade(course, "vit_classifier", OTHER_VIT)
+    assert result["passed"], failed_checks(result)
+    learns = next(c for c in result["checks"] if c["name"] == "learns")
+    assert learns["status"] == "passed", learns
+    result = grade(course, "vit_classifier", OTHER_VIT.replace("batch_first=True, ", ""))
+    assert not result["passed"]
+    assert (result.get("diagnosis") or {}).get("id") == "encoder_not_batch_first", result
 
 
 # -- the references against PyTorch's own conventions -----------------------------------------------
