@@ -95,20 +95,24 @@ def cache(tmp_path, monkeypatch):
 
 
 def declare(pack: Path, entries: list[tuple[str, str]]) -> None:
+    """Replace the exercise's equivalence declarations (the built-in one declares detach@9)."""
     manifest = pack / "exercises" / "chapter09" / "subsequent_mask" / "exercise.toml"
-    manifest.write_text(manifest.read_text() + "".join(
-        f'\n[[equivalent_mutants]]\nid = "{i}"\nreason = "{r}"\n' for i, r in entries))
+    text = manifest.read_text()
+    kept = text[:text.index("[[equivalent_mutants]]")] if "[[equivalent_mutants]]" in text else text
+    manifest.write_text(kept + "".join(f'\n[[equivalent_mutants]]\nid = "{i}"\nreason = "{r}"\n' for i, r in entries))
 
 
 def test_a_survivor_fails_until_declared_equivalent_then_passes_from_the_cache(small_pack, tmp_path, cache):
+    declare(small_pack, [])
     cli = Cli(tmp_path, small_pack)
     code, report = cli.json("author", "mutants", "subsequent_mask", timeout=600)
     assert code == 1
     [ex] = report["exercises"]
     by_id = {m["mutant"]["id"]: m for m in ex["mutants"]}
-    # Caught, and by what: tril -> triu is named as the known mistake it is.
+    # Caught, and by what: tril -> triu and tril(diagonal=1) are named as the known mistakes they are.
     assert by_id["triangle@8"]["status"] == "caught"
     assert by_id["triangle@8"]["diagnosis"] == "upper_triangular"
+    assert by_id["triangle@8#2"]["diagnosis"] == "sees_next"
     assert by_id["dim@9"]["check"] == "shape"
     # A bool mask has no gradient to lose: .detach() on it is the same function.
     assert by_id["detach@9"]["status"] == "survived"
@@ -138,6 +142,7 @@ def test_a_weak_suite_lets_a_mutant_through(small_pack, tmp_path, cache):
     suite = small_pack / "grader" / "chapter09" / "subsequent_mask" / "test_subsequent_mask.py"
     text = suite.read_text()
     suite.write_text(text[:text.index("def test_values")])  # shape, dtype, then nothing on values
+    declare(small_pack, [])
     cli = Cli(tmp_path, small_pack)
     code, report = cli.json("author", "mutants", "subsequent_mask", timeout=600)
     assert code == 1
@@ -151,6 +156,7 @@ def test_a_weak_suite_lets_a_mutant_through(small_pack, tmp_path, cache):
     ('id = "dim@9"', "each entry is a table with 'id'"),
 ])
 def test_a_bad_declaration_names_the_file_and_the_entry(small_pack, tmp_path, entry, says):
+    declare(small_pack, [])
     manifest = small_pack / "exercises" / "chapter09" / "subsequent_mask" / "exercise.toml"
     manifest.write_text(manifest.read_text() + f"\n[[equivalent_mutants]]\n{entry}\n")
     proc = Cli(tmp_path, small_pack)("author", "mutants", "subsequent_mask")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from _shared.recurrent import initial_message, initial_spread
 from dl_course.grading.targets import LocalTarget
 
 # PyTorch's cell is the judge of values and gradients; solutions/ holds a hand-written twin.
@@ -72,6 +73,12 @@ def test_parameters(grade):
                "the parameters differ from torch.nn.GRUCell's: GRUCell(F, H) should have exactly weight_ih (3H, F), "
                "weight_hh (3H, H), bias_ih (3H,) and bias_hh (3H,), and with bias=False only the two weights "
                f"(we built {', '.join(f'GRUCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
+
+
+@pytest.mark.needs("parameters")
+def test_initial(grade):
+    """A fresh cell starts as nn.GRUCell's does: uniform in [-1/sqrt(H), 1/sqrt(H)]"""
+    grade.same(initial_spread("GRUCell"), initial_message("GRUCell"))
 
 
 @pytest.mark.needs("parameters")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from _shared.recurrent import initial_message, initial_spread
 from dl_course.grading.targets import LocalTarget
 
 # PyTorch's cell is the judge of values and gradients; solutions/ holds a hand-written twin.
@@ -76,6 +77,12 @@ def test_parameters(grade):
                "the parameters differ from torch.nn.LSTMCell's: LSTMCell(F, H) should have exactly weight_ih (4H, F), "
                "weight_hh (4H, H), bias_ih (4H,) and bias_hh (4H,), and with bias=False only the two weights "
                f"(we built {', '.join(f'LSTMCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
+
+
+@pytest.mark.needs("parameters")
+def test_initial(grade):
+    """A fresh cell starts as nn.LSTMCell's does: uniform in [-1/sqrt(H), 1/sqrt(H)]"""
+    grade.same(initial_spread("LSTMCell"), initial_message("LSTMCell"))
 
 
 @pytest.mark.needs("parameters")

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from _shared.recurrent import initial_message, initial_spread
 from dl_course.grading.targets import LocalTarget
 
 # PyTorch's cell is the judge of values and gradients; solutions/ holds a hand-written twin.
@@ -74,6 +75,12 @@ def test_parameters(grade):
                "the parameters differ from torch.nn.RNNCell's: RNNCell(F, H) should have exactly weight_ih (H, F), "
                "weight_hh (H, H), bias_ih (H,) and bias_hh (H,), and with bias=False only the two weights "
                f"(we built {', '.join(f'RNNCell({f}, {h}, bias={b})' for f, h, b in PARAM_SHAPES)})")
+
+
+@pytest.mark.needs("parameters")
+def test_initial(grade):
+    """A fresh cell starts as nn.RNNCell's does: uniform in [-1/sqrt(H), 1/sqrt(H)]"""
+    grade.same(initial_spread("RNNCell"), initial_message("RNNCell"))
 
 
 @pytest.mark.needs("parameters")

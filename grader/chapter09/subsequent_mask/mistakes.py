@@ -33,3 +33,10 @@ def no_batch_dim(size, device=None):
          provides="subsequent_mask")
 def ignores_device(size, device=None):
     return torch.ones(size, size, dtype=torch.bool).tril().unsqueeze(0)
+
+
+@mistake("sees_next", "Each position may also see the next one: tril(diagonal=1) keeps one diagonal above the main "
+         "one. The future starts right after the diagonal, so it is triu(diagonal=1) that marks what to hide, and "
+         "plain tril() (diagonal 0) what may be seen.", provides="subsequent_mask")
+def sees_next(size, device=None):
+    return torch.ones(size, size, dtype=torch.bool, device=device).tril(diagonal=1).unsqueeze(0)

@@ -82,6 +82,7 @@ def exercise_version(pack: Pack, ex: Exercise, device: str) -> str:
              ("manifest", _read(ex.manifest)), ("suite", _read(ex.suite)), ("mistakes", _read(ex.mistakes)),
              ("solution", _read(ex.solution))]
     parts += [(f"support:{name}", _read(ex.dir / name)) for name in ex.support]
+    parts += [(f"shared:{path.name}", _read(path)) for path in pack.shared_files]
     for used in ex.uses:
         other = pack.exercises.get(used)
         if other is not None:

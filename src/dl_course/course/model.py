@@ -134,6 +134,13 @@ class Pack:
         """Folders the learner's code must never read."""
         return (self.root / "solutions", self.root / "grader")
 
+    @property
+    def shared_files(self) -> list[Path]:
+        """Helpers the hidden suites share (`grader/_shared/*.py`, imported as `_shared.NAME`):
+        trusted, hidden like the rest of `grader/`."""
+        folder = self.root / "grader" / "_shared"
+        return sorted(folder.glob("*.py")) if folder.is_dir() else []
+
     def chapter(self, name: str) -> Chapter:
         """The chapter a learner means by `9`, `ch9`, `chapter9` or `chapter09`."""
         from dl_course.errors import CourseError

@@ -93,8 +93,9 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "support": list(ex.support),
         # With more hidden folders (a class), the file's own folder stays readable even inside one.
         "allow_dirs": [folder] if sub.hidden else [],
-        # Trusted imports in the judge: the reference's siblings (earlier exercises) and support files.
-        "trusted_path": [str(ex.solution.parent), str(ex.dir)],
+        # Trusted imports in the judge: the reference's siblings (earlier exercises), support files,
+        # and the suites' shared helpers (`from _shared import ...`, in grader/_shared/).
+        "trusted_path": [str(ex.solution.parent), str(ex.dir), str(pack.root / "grader")],
         "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},
     }
 

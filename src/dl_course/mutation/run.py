@@ -106,6 +106,7 @@ def _exercise_key(pack: Pack, ex: Exercise, seed: int, device: str) -> str:
                               {k: [t.rtol, t.atol] for k, t in sorted(ex.tolerance.items())}]).encode())
     files = [ex.solution, *sorted(p for p in ex.suite_dir.rglob("*.py"))]
     files += [ex.dir / name for name in ex.support] + [pack.exercises[u].solution for u in ex.uses]
+    files += pack.shared_files
     for path in files:
         digest.update(str(path.name).encode() + path.read_bytes())
     return digest.hexdigest()[:20]
@@ -185,6 +186,9 @@ def run_mutants(pack: Pack, exercises: list[Exercise], device: str = "cpu", seed
                 list(pool.map(grade_chunk, chunks))
         if use_cache:
             cache_path.parent.mkdir(parents=True, exist_ok=True)
+            for old in cache_path.parent.glob(f"{ex.id}-*.json"):  # verdicts on an older suite or engine
+                if old != cache_path:
+                    old.unlink(missing_ok=True)
             cache_path.write_text(json.dumps(cache, indent=0), encoding="utf-8")
         for m in made:
             outcome = cache.get(_code_key(m.source))
