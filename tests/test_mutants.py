@@ -163,3 +163,34 @@ def test_a_bad_declaration_names_the_file_and_the_entry(small_pack, tmp_path, en
     assert proc.returncode == 2
     message = " ".join(proc.stderr.split())
     assert "exercise.toml" in message and "equivalent_mutants[0]" in message and says in message, message
+
+
+TWO_SLIPS = '''
+import torch
+
+
+def dot_product_attention(query, key, value, mask=None):
+    scores = query @ key.transpose(-2, -1)              # slip 1: no scale
+    if mask is not None:
+        scores = scores.masked_fill(mask, float("-inf"))  # slip 2: the mask the wrong way round
+    alphas = scores.softmax(-1)
+    return alphas @ value, alphas
+'''
+
+
+def test_two_slips_together_are_named_when_no_known_mistake_is(tmp_path):
+    cli = Cli(tmp_path, None)
+    assert cli("start", "chapter9").returncode == 0
+    target = tmp_path / "chapter09" / "dot_product_attention.py"
+    target.write_text(TWO_SLIPS)
+    _, report = cli.json("check", "dot_product_attention", "--device", "cpu")
+    [result] = report["results"]
+    assert not result["passed"]
+    diagnosis = result["diagnosis"]
+    assert diagnosis["id"] == "slip:scale@11+mask@14", diagnosis
+    assert "two slips together" in diagnosis["message"] and "math.sqrt(d_k)" in diagnosis["message"]
+
+    # One slip that a known mistake describes is named as that mistake, not as a variant.
+    target.write_text(TWO_SLIPS.replace("query @ key.transpose(-2, -1)", "query @ key.transpose(-2, -1) / query.shape[-1] ** 0.5"))
+    _, report = cli.json("check", "dot_product_attention", "--device", "cpu")
+    assert report["results"][0]["diagnosis"]["id"] == "mask_inverted"

@@ -25,7 +25,7 @@ def _libcst() -> None:
     import importlib.util
 
     if importlib.util.find_spec("libcst") is None:
-        raise CourseError("mutants are made with libcst, which is not installed: pip install 'dl-course[author]'"
+        raise CourseError("mutants are made with libcst, which is missing from this environment: pip install libcst"
                           )
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -42,6 +43,9 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # A learner this many times as far from a trusted stand-in as the reference is (on top of the
 # tolerance) is still right: see Harness._beyond_noise.
 NOISE_FACTOR = 4.0
+# Seconds one exercise's failed checks may spend, all together, looking for variants of the
+# reference that explain them.
+VARIANT_BUDGET_S = 3.0
 FIGURE_ROWS, FIGURE_COLUMNS = 40, 64
 """The largest picture a figure keeps; bigger tensors are cut (and the figure says so)."""
 
@@ -154,9 +158,15 @@ class Grade:
     """Pictures kept by `compare(..., figure=...)` since the last `take_figures()`."""
     notes: list[str] = field(default_factory=list)
     """Notes for a check that passed (e.g. float64 precision lost to a float32 constant); the plugin takes them."""
+    variants: Callable[[], Iterator[tuple[Mistake, LocalTarget]]] | None = None
+    """Variants of the reference with one slip, then two (see grading.variants): tried, within
+    VARIANT_BUDGET_S, when no known mistake gives what the learner's code gave."""
     _cache: dict = field(default_factory=dict)
     _named: list[str] = field(default_factory=list)
     """Known mistakes already named by an earlier check of this exercise: tried first."""
+    _variants: list = field(default_factory=list)
+    _variant_source: Any = None
+    _variant_time: float = 0.0
 
     # -- building cases -----------------------------------------------------------------------
     def cases(self, grid: list[dict[str, Any]], dtypes: tuple[str, ...] | None = ("float32", "float64"),
@@ -237,7 +247,10 @@ class Grade:
             tried = f"{len(failures)} of {len(cases)} cases failed" if len(cases) > 1 else "the only case failed"
             head = f"{what}: " if what else ""
             message = f"{head}{problem}\n  smallest failing case: {case.label} ({tried})"
-            raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, cases), fault=fault)
+            # The failing cases first: a candidate that does not match is dropped on its first case.
+            failing = [c for c, _, _ in failures]
+            ordered = failing + [c for c in cases if c not in failing]
+            raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, ordered), fault=fault)
 
     def take_figures(self) -> list[dict]:
         """The figures kept since the last call (the plugin takes them after each check)."""
@@ -297,6 +310,39 @@ class Grade:
                     if mistake.id not in self._named:
                         self._named.append(mistake.id)
                     return mistake
+        return self._diagnose_by_variant(probe, cases)
+
+    def _diagnose_by_variant(self, probe: Probe, cases: list[Case]) -> Mistake | None:
+        """The first variant of the reference (one slip, then two) that gives exactly what the
+        learner's code gave on every case, tried for at most VARIANT_BUDGET_S. Only code that
+        answered is compared: an exception explains itself better than a guess."""
+        if self.variants is None or self._variant_time >= VARIANT_BUDGET_S or \
+                any(self.run(self.learner, probe, case)[1] for case in cases):
+            return None
+        started = time.monotonic()
+        try:
+            return self._search_variants(probe, cases, started + VARIANT_BUDGET_S - self._variant_time)
+        finally:
+            self._variant_time += time.monotonic() - started
+
+    def _search_variants(self, probe: Probe, cases: list[Case], deadline: float) -> Mistake | None:
+        if self._variant_source is None:
+            self._variant_source = self.variants()
+        index = 0
+        while time.monotonic() < deadline:
+            if index == len(self._variants):  # made lazily, once per exercise, shared by its checks
+                made = next(self._variant_source, None)
+                if made is None:
+                    return None
+                self._variants.append(made)
+            mistake, target = self._variants[index]
+            index += 1
+            try:
+                if all(self._same(probe, case, target) for case in cases) and \
+                        self._wrong_somewhere(probe, cases, target):
+                    return mistake
+            except GraderBug:  # a variant that breaks the probe itself explains nothing
+                continue
         return None
 
     def _wrong_somewhere(self, probe: Probe, cases: list[Case], target: LocalTarget) -> bool:

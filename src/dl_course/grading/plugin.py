@@ -35,6 +35,7 @@ from dl_course.grading.ops import LearnerFault
 from dl_course.grading.result import PROCESS_ENDED
 from dl_course.grading.session import SessionDied, Zygote
 from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module
+from dl_course.grading.variants import variant_targets
 
 __all__ = ["JudgePlugin", "PROGRESS_MARK"]
 
@@ -211,9 +212,11 @@ class JudgePlugin:
             module = self._module(job["mistakes"], "mistakes", job["id"])
             mistakes = [(m, LocalTarget(namespace_for(module, m.id), f"mistake {m.id}")) for m in registered(module)]
         tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
+        variants = (lambda path=job["solution"]: variant_targets(path)) if self.job.get("variants", True) else None
         run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
                           seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])),
-                          progress=lambda message, exercise=job["id"]: self._progress(exercise, message))
+                          progress=lambda message, exercise=job["id"]: self._progress(exercise, message),
+                          variants=variants)
         try:
             kinds = run.learner.answer()
         except LearnerFault as fault:

@@ -320,14 +320,15 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
           author: bool = False, python: str | None = None,
           on_progress: Callable[[str], None] | None = None,
           on_metric: Callable[[dict], None] | None = None,
-          judge: Judge | None = None, threads: int | None = None) -> list[ExerciseResult]:
+          judge: Judge | None = None, threads: int | None = None, variants: bool = True) -> list[ExerciseResult]:
     """Grade submissions in one judge process; one result per submission, in order.
 
     `on_progress` receives a short line each time the judge starts a check or reports on a long
     one (training), for a live display; `on_metric` receives the structured form of training
     reports (a dict with `text`, `step`, `steps`, `loss`…). `judge` is a judge started ahead of
     time (see `WarmJudge`); without one, a new judge is started, with `threads` torch threads
-    per process when given (its own judge and learner processes).
+    per process when given (its own judge and learner processes). `variants=False` skips naming
+    failures by variants of the reference (grading.variants), as `author mutants` does.
     """
     subs = list(submissions)
     if not subs:
@@ -340,7 +341,7 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
     nonce = secrets.token_hex(16)
     job = {
         "exercises": [_job_entry(pack, s) for s in subs], "seed": seed, "devices": devices, "author": author,
-        "nonce": nonce,
+        "nonce": nonce, "variants": variants,
         "hidden_dirs": [str(d) for d in pack.hidden_dirs], "memory_bytes": DEFAULT_MEMORY,
     }
     budget = 90 + sum(s.exercise.time_limit_s + 15 for s in subs)

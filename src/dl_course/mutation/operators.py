@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-__all__ = ["Mutant", "mutants", "OPERATORS"]
+__all__ = ["Mutant", "mutants", "pairs", "OPERATORS"]
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def scale(node: cst.CSTNode) -> Iterator[Proposal]:
     right = _code(node.right)
     if not any(word in right for word in ("sqrt", "scale", "** 0.5", "**0.5", "** -0.5", "**-0.5", "d_k", "math.")):
         return
-    yield (node, node.left, f"scale {_code(node.operator).strip()} {right} removed")
+    yield (node, node.left, f"the scale {_code(node.operator).strip()} {right} dropped")
     other = cst.Multiply() if isinstance(node.operator, cst.Divide) else cst.Divide()
     yield (node.operator, other.with_changes(whitespace_before=node.operator.whitespace_before,
                                              whitespace_after=node.operator.whitespace_after),
@@ -195,7 +195,7 @@ def triangle(node: cst.CSTNode) -> Iterator[Proposal]:
 def mask_sense(node: cst.CSTNode) -> Iterator[Proposal]:
     """`~mask` → `mask`; a comparison flipped (== ↔ !=, < ↔ <=); `-inf` fill → 0."""
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.BitInvert, cst.Not)):
-        yield (node, node.expression, f"{_code(node.operator).strip()} removed")
+        yield (node, node.expression, f"{_code(node)} → {_code(node.expression)}")
     if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
         target = node.comparisons[0]
         flip = COMPARISON_FLIPS.get(type(target.operator))
@@ -334,7 +334,6 @@ class _Collector(cst.CSTVisitor):
     def __init__(self) -> None:
         super().__init__()
         self.found: list[tuple[str, int, Proposal]] = []
-        self._docstrings: set[int] = set()
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Import, cst.ImportFrom)):
@@ -376,3 +375,23 @@ def mutants(source: str, operators: set[str] | None = None) -> list[Mutant]:
         n = per_line[(name, line)] = per_line.get((name, line), 0) + 1
         made.append(Mutant(f"{name}@{line}" + (f"#{n}" if n > 1 else ""), name, line, description, code))
     return made
+
+
+def pairs(source: str, singles: list[Mutant] | None = None) -> Iterator[Mutant]:
+    """Mutants with two edits at once (`a+b` ids), in the order of the file: two slips made
+    together. Only edits on different lines pair up (each mutant keeps the file's line count, so
+    the pair is the reference with both mutants' changed lines), which keeps this cheap enough to
+    run while diagnosing a learner's check."""
+    lines = source.splitlines(keepends=True)
+    changed = []
+    for m in singles if singles is not None else mutants(source):
+        new = m.source.splitlines(keepends=True)
+        if len(new) == len(lines):
+            changed.append((m, {i: line for i, (old, line) in enumerate(zip(lines, new)) if old != line}))
+    for k, (a, edits_a) in enumerate(changed):
+        for b, edits_b in changed[k + 1:]:
+            if set(edits_a) & set(edits_b):
+                continue
+            code = "".join({**edits_a, **edits_b}.get(i, line) for i, line in enumerate(lines))
+            yield Mutant(f"{a.id}+{b.id}", f"{a.operator}+{b.operator}", a.line,
+                         f"{a.description}; and {b.description}", code)

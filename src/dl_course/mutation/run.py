@@ -175,7 +175,7 @@ def run_mutants(pack: Pack, exercises: list[Exercise], device: str = "cpu", seed
             def grade_chunk(chunk: list[Mutant]) -> None:
                 if budget_s is not None and time.monotonic() - started > budget_s:
                     return
-                results = grade(pack, [subs[m.id] for m in chunk], device=device, seed=seed, threads=1)
+                results = grade(pack, [subs[m.id] for m in chunk], device=device, seed=seed, threads=1, variants=False)
                 for m, result in zip(chunk, results):
                     cache[_code_key(m.source)] = _outcome(result)
                 done[0] += len(chunk)
