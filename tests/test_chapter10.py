@@ -42,7 +42,7 @@ def test_start_scaffolds_chapter10_and_starters_score_0(course):
     code, report = course.json("check")
     assert code != 0
     results = by_id(report)
-    assert set(results) == {"layer_norm", "sublayer_wrapper"}
+    assert {"layer_norm", "sublayer_wrapper"} <= set(results)  # and every other chapter 10 exercise
     for result in results.values():
         assert not result["passed"] and result["score"] == 0
 
