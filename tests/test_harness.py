@@ -214,3 +214,120 @@ def test_a_large_negative_fill_is_diagnosed_as_the_mistake_it_makes():
     with pytest.raises(CheckFailed) as err:
         grade.compare(masked_probe, GRID, level="values")
     assert err.value.diagnosis is not None and err.value.diagnosis.id == "no_scale"
+
+
+# -- learns with a classification loss ------------------------------------------------------------
+def two_blobs(batch, generator):
+    """Two classes in the plane, apart along x (trusted data for the training tests): float 0/1
+    targets (N, 1) for BCEWithLogitsLoss."""
+    label = torch.randint(0, 2, (batch, 1), generator=generator)
+    x = torch.randn(batch, 2, generator=generator) * 0.5 + (label * 2 - 1) * torch.tensor([[1.5, 0.0]])
+    return {"train_args": (x,), "eval_args": (x,), "target": label.float()}
+
+
+def three_blobs(batch, generator):
+    """Three classes around three centres: class indices (N,) for CrossEntropyLoss."""
+    label = torch.randint(0, 3, (batch,), generator=generator)
+    centres = torch.tensor([[2.0, 0.0], [-1.0, 1.7], [-1.0, -1.7]])
+    x = centres[label] + 0.4 * torch.randn(batch, 2, generator=generator)
+    return {"train_args": (x,), "eval_args": (x,), "target": label}
+
+
+class _NaNLogits(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        out = self.linear(x)
+        return out if self.training else out * float("nan")
+
+
+class _Probabilities(torch.nn.Module):
+    """A classic slip: sigmoid before BCEWithLogitsLoss, so every 'logit' is above 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.linear(x))
+
+
+def _classifier_grade(namespace):
+    events = []
+    grade = Grade(LocalTarget(namespace, "learner"), LocalTarget({}, "the reference"), [], dict(DEFAULT_TOLERANCE),
+                  seed=5, progress=events.append)
+    return grade, events
+
+
+def test_learns_judges_a_binary_classifier_by_accuracy():
+    grade, events = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 1)})
+    accuracy = grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=60, batch=32,
+                            lr=0.05, eval_size=200, loss="bce_logits", what="the line", examples="points")
+    assert 0.9 <= accuracy <= 1.0
+    assert events[-1].startswith("the line learned: accuracy") and "200 fresh points" in events[-1]
+    # The same run judged at an accuracy nobody reaches fails, saying what it reached.
+    grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 1)})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=1.01, steps=60, batch=32, lr=0.05,
+                     eval_size=200, loss="bce_logits", examples="points")
+    assert f"the accuracy on 200 fresh points is {accuracy:.3f}; it must be at least 1.01" in err.value.message
+    assert "The training loss went from" in err.value.message
+
+
+def test_learns_judges_a_multiclass_classifier_by_argmax():
+    grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 3)})
+    accuracy = grade.learns(lambda t: t.new("Model"), "test_harness:three_blobs", threshold=0.9, steps=80, batch=32,
+                            lr=0.05, eval_size=200, loss="cross_entropy")
+    assert accuracy >= 0.9
+    # One output per example is not logits per class: a clear failure, in the learner's process.
+    grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 1)})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:three_blobs", threshold=0.9, steps=5, loss="cross_entropy")
+    assert "while training" in err.value.message and "(32, n_classes)" in err.value.message
+
+
+def test_learns_fails_nan_logits_and_probabilities_cleanly():
+    grade, _ = _classifier_grade({"Model": _NaNLogits})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=20, lr=0.05,
+                     eval_size=64, loss="bce_logits")
+    assert "64 of the 64 logits" in err.value.message and "NaN or infinite" in err.value.message
+    # Probabilities instead of logits: every example lands in class 1, so about half are right.
+    grade, _ = _classifier_grade({"Model": _Probabilities})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=40, lr=0.05,
+                     eval_size=200, loss="bce_logits")
+    assert "the accuracy on 200 fresh sequences is 0.4" in err.value.message or \
+        "the accuracy on 200 fresh sequences is 0.5" in err.value.message, err.value.message
+
+
+def test_learns_fails_a_loss_that_turns_nan_and_a_wrong_shape_without_crashing():
+    class Exploding(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(2, 1)
+
+        def forward(self, x):
+            return self.linear(x) * float("inf")
+
+    grade, events = _classifier_grade({"Model": Exploding})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=10, eval_size=16,
+                     loss="bce_logits")
+    assert "NaN or infinite" in err.value.message and "at step" in err.value.message or \
+        "from the first step" in err.value.message, err.value.message
+    assert all(e["loss"] is None or isinstance(e["loss"], float) for e in events if isinstance(e, dict))
+    grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 2)})
+    with pytest.raises(CheckFailed) as err:
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=5, loss="bce_logits")
+    assert "logits of shape (32, 1)" in err.value.message
+
+
+def test_learns_refuses_a_loss_outside_the_fixed_list():
+    from dl_course.grading.harness import GraderBug
+
+    grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 1)})
+    with pytest.raises(GraderBug):
+        grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=5, loss="hinge")

@@ -207,6 +207,31 @@ def _fault(exc: BaseException, is_learner_frame: Callable[[str], bool]) -> Learn
                          "line": line})
 
 
+def _bce_logits(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor) or out.shape != target.shape:
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"the model should return logits of shape {tuple(target.shape)} for BCEWithLogitsLoss, "
+                         f"got {shape}")
+    return torch.nn.functional.binary_cross_entropy_with_logits(out, target.to(out.dtype))
+
+
+def _cross_entropy(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != target.shape[0] or \
+            (target.numel() and out.shape[1] <= int(target.max())):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"the model should return logits of shape ({target.shape[0]}, n_classes) for "
+                         f"CrossEntropyLoss, got {shape}")
+    return torch.nn.functional.cross_entropy(out, target)
+
+
+TRAINING_LOSSES = {
+    "mse": torch.nn.functional.mse_loss,
+    "bce_logits": _bce_logits,
+    "cross_entropy": _cross_entropy,
+}
+"""The losses `op_train` may train with, by name (the judge picks one; the learner cannot add one)."""
+
+
 class Executor:
     """Performs operations against a namespace of names (a module's globals, or a known mistake)."""
 
@@ -292,11 +317,18 @@ class Executor:
         self.handles[handle].train(train)
         return None
 
-    def op_train(self, handle: int, data: str, steps: int, batch: int, lr: float, seed: int, start: int = 0) -> Any:
+    def op_train(self, handle: int, data: str, steps: int, batch: int, lr: float, seed: int, start: int = 0,
+                 loss: str = "mse") -> Any:
         """Train a module for `steps` Adam steps on batches from the trusted `data` function
         (`module:function`, called as fn(batch, generator) → {"train_args": (...), "target": tensor}),
-        minimising the mean squared error of module(*train_args) against target. The optimizer is
-        kept between calls, so a long run can be done (and reported on) in chunks."""
+        minimising `loss` of module(*train_args) against target: one of TRAINING_LOSSES by name
+        ("mse", the default: mean squared error; "bce_logits": BCEWithLogitsLoss against float 0/1
+        targets of the output's shape; "cross_entropy": CrossEntropyLoss, logits (N, C) against
+        class indices (N,)). The loss is built here from that fixed list, never from learner data.
+        The optimizer is kept between calls, so a long run can be done (and reported on) in chunks."""
+        if loss not in TRAINING_LOSSES:
+            raise ValueError(f"unknown training loss {loss!r}; expected one of {sorted(TRAINING_LOSSES)}")
+        criterion = TRAINING_LOSSES[loss]
         module = self.handles[handle]
         make = self.lookup(data)
         if handle not in self.optimizers:
@@ -307,11 +339,11 @@ class Executor:
         for step in range(start, start + steps):
             sample = make(batch, torch.Generator().manual_seed(seed + step))
             out = module(*sample["train_args"])
-            loss = torch.nn.functional.mse_loss(out, sample["target"])
+            value = criterion(out, sample["target"])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            value.backward()
             opt.step()
-            losses.append(float(loss.detach()))
+            losses.append(float(value.detach()))
         return encode(losses, "losses")
 
     def op_seed(self, seed: int) -> Any:

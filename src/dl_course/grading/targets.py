@@ -93,10 +93,10 @@ class Target:
         self._op("mode", handle=handle.id, train=mode)
 
     def train_steps(self, handle: Handle, data: str, steps: int, batch: int, lr: float, seed: int,
-                    start: int = 0) -> list[float]:
-        """Train the module for `steps` steps (see ops.Executor.op_train); returns the losses."""
+                    start: int = 0, loss: str = "mse") -> list[float]:
+        """Train the module for `steps` steps with `loss` (a name, see ops.Executor.op_train); returns the losses."""
         losses = wire.decode(self._op("train", handle=handle.id, data=data, steps=steps, batch=batch, lr=lr,
-                                      seed=seed, start=start), "losses")
+                                      seed=seed, start=start, loss=loss), "losses")
         return [float(x) for x in losses] if isinstance(losses, list) else []
 
     def seed(self, seed: int) -> None:
