@@ -101,3 +101,27 @@ def reference_source(exercise_id: str = "subsequent_mask", chapter: str = "chapt
 @pytest.fixture(scope="session")
 def python() -> str:
     return sys.executable
+
+
+def started(ws: Path, chapter: str, pack: Path | None = None) -> Cli:
+    """A fresh workspace folder with `chapter` started (the built-in course unless `pack`)."""
+    ws.mkdir(parents=True)
+    cli = Cli(ws, pack)
+    proc = cli("start", chapter, "--no-tui")
+    assert proc.returncode == 0, proc.stderr
+    return cli
+
+
+def grade_files(cli: Cli, folder: str, **sources: str | None) -> dict[str, dict]:
+    """Write each exercise's source into the workspace's `folder` (None leaves the file as it
+    is), check them in one run, and return the results by exercise id."""
+    for exercise, source in sources.items():
+        if source is not None:
+            (cli.cwd / folder / f"{exercise}.py").write_text(source)
+    _, report = cli.json("check", *sources)
+    return by_id(report)
+
+
+def failed_checks(result: dict) -> list[str]:
+    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+

@@ -11,30 +11,17 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Cli, by_id, reference_source
+from conftest import Cli, failed_checks, grade_files, reference_source, started
 
 EXERCISES = ("bidirectional_rnn", "collate_packed", "conv1d_by_hand")
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    ws = tmp_path_factory.mktemp("chapter08_more") / "work"
-    ws.mkdir()
-    cli = Cli(ws, None)  # the built-in course
-    proc = cli("start", "chapter8", "--no-tui")
-    assert proc.returncode == 0, proc.stderr
-    return cli
-
+    return started(tmp_path_factory.mktemp("chapter08_more") / "work", "chapter8")
 
 def grade(cli: Cli, **sources: str) -> dict[str, dict]:
-    for exercise, source in sources.items():
-        (cli.cwd / "chapter08" / f"{exercise}.py").write_text(source)
-    _, report = cli.json("check", *sources)
-    return by_id(report)
-
-
-def failed_checks(result: dict) -> list[str]:
-    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+    return grade_files(cli, "chapter08", **sources)
 
 
 def test_untouched_starters_score_zero(course):

@@ -8,34 +8,20 @@ exercise in one `dl-course check` run, in a fresh chapter 8 workspace of the bui
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from conftest import Cli, by_id
+from conftest import Cli, failed_checks, grade_files, started
 
 EXERCISES = ("rnn_over_sequence", "last_real_output")
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    ws = tmp_path_factory.mktemp("chapter08") / "work"
-    ws.mkdir()
-    cli = Cli(ws, None)  # the built-in course
-    proc = cli("start", "chapter8", "--no-tui")
-    assert proc.returncode == 0, proc.stderr
-    return cli
-
+    return started(tmp_path_factory.mktemp("chapter08") / "work", "chapter8")
 
 def grade(cli: Cli, **sources: str) -> dict[str, dict]:
-    for exercise, source in sources.items():
-        (cli.cwd / "chapter08" / f"{exercise}.py").write_text(source)
-    _, report = cli.json("check", *sources)
-    return by_id(report)
-
-
-def failed_checks(result: dict) -> list[str]:
-    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+    return grade_files(cli, "chapter08", **sources)
 
 
 def test_start_scaffolds_the_new_exercises(course):

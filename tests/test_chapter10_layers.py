@@ -11,30 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILTIN, Cli, by_id, reference_source
+from conftest import BUILTIN, Cli, failed_checks, grade_files, reference_source, started
 
 OURS = ("transformer_encoder_layer", "transformer_decoder_layer", "transformer_stacks")
 
 
 @pytest.fixture
 def course(tmp_path: Path) -> Cli:
-    ws = tmp_path / "work"
-    ws.mkdir()
-    cli = Cli(ws, None)  # the built-in course
-    proc = cli("start", "chapter10", "--no-tui")
-    assert proc.returncode == 0, proc.stderr
-    return cli
-
+    return started(tmp_path / "work", "chapter10")
 
 def grade(cli: Cli, exercise: str, source: str | None = None) -> dict:
-    if source is not None:
-        (cli.cwd / "chapter10" / f"{exercise}.py").write_text(source)
-    _, report = cli.json("check", exercise)
-    return by_id(report)[exercise]
-
-
-def failed_checks(result: dict) -> list[str]:
-    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+    return grade_files(cli, "chapter10", **{exercise: source})[exercise]
 
 
 def test_starters_and_provided_files(course):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILTIN, Cli, by_id
+from conftest import BUILTIN, Cli, by_id, failed_checks, grade_files, started
 
 IDS = ["torch_transformer_masks", "patchify", "cls_token", "vit_classifier"]
 CH = "chapter10"
@@ -39,22 +39,10 @@ def vit_pack(root: Path) -> Path:
 
 @pytest.fixture
 def course(tmp_path: Path) -> Cli:
-    ws = tmp_path / "work"
-    ws.mkdir()
-    cli = Cli(ws, vit_pack(tmp_path / "pack"))
-    proc = cli("start", CH, "--no-tui")
-    assert proc.returncode == 0, proc.stderr
-    return cli
-
+    return started(tmp_path / "work", CH, vit_pack(tmp_path / "pack"))
 
 def grade(cli: Cli, exercise: str, source: str) -> dict:
-    (cli.cwd / CH / f"{exercise}.py").write_text(source)
-    _, report = cli.json("check", exercise)
-    return by_id(report)[exercise]
-
-
-def failed_checks(result: dict) -> list[str]:
-    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+    return grade_files(cli, CH, **{exercise: source})[exercise]
 
 
 def test_builtin_chapter_lists_the_exercises():

@@ -10,27 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, by_id
+from conftest import Cli, by_id, failed_checks, grade_files, started
 
 
 @pytest.fixture
 def course(tmp_path: Path) -> Cli:
-    ws = tmp_path / "work"
-    ws.mkdir()
-    cli = Cli(ws, None)  # the built-in course, every exercise of chapter 9
-    proc = cli("start", "chapter9")
-    assert proc.returncode == 0, proc.stderr
-    return cli
+    return started(tmp_path / "work", "chapter9")
 
-
-def grade(cli: Cli, exercise: str, source: str) -> dict:
-    (cli.cwd / "chapter09" / f"{exercise}.py").write_text(source)
-    _, report = cli.json("check", exercise)
-    return by_id(report)[exercise]
-
-
-def failed_checks(result: dict) -> list[str]:
-    return [f"{c['name']}: {c.get('message')}" for c in result["checks"] if c["status"] == "failed"]
+def grade(cli: Cli, exercise: str, source: str | None = None) -> dict:
+    return grade_files(cli, "chapter09", **{exercise: source})[exercise]
 
 
 BOOK_PREDICT = '''

@@ -4,7 +4,6 @@ each one, and fail on a survivor that is not declared equivalent with a reason."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

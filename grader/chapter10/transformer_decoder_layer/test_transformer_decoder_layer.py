@@ -10,12 +10,11 @@ target's own parameter names, load the same weights under them, and report gradi
 documented names, so every layout is judged alike.
 """
 
-import re
-
 import pytest
 import torch
 from torch import nn
 
+from _shared.transformer import canonical, documented, padding_mask, torch_mask
 from dl_course.grading.targets import LocalTarget
 from multi_head_attention import MultiHeadAttention
 
@@ -23,25 +22,6 @@ WHAT = "DecoderLayer(d_model, n_heads, ff_units, dropout)(x, states, source_mask
 
 
 # -- the course's layout, and PyTorch's module run on it ------------------------------------------
-def canonical(name):
-    """The documented name of a parameter of any accepted layout."""
-    m = re.fullmatch(r"sublayers\.(\d+)\.norm\.(weight|bias)", name)
-    if m:
-        return f"norm{int(m.group(1)) + 1}.{m.group(2)}"
-    m = re.fullmatch(r"ffn\.2\.(weight|bias)", name)
-    if m:
-        return f"ffn.3.{m.group(1)}"
-    return name
-
-
-def torch_mask(mask, n, lq, lk, heads):
-    """This course's bool mask (True = may attend, broadcastable to (N, Lq, Lk)) as
-    nn.MultiheadAttention's attn_mask: True = may NOT attend, one (Lq, Lk) slice per head."""
-    if mask is None:
-        return None
-    return (~mask.expand(n, lq, lk)).repeat_interleave(heads, dim=0)
-
-
 def _in_proj(a, what):
     return torch.cat([getattr(a.q_proj, what), getattr(a.k_proj, what), getattr(a.v_proj, what)])
 
@@ -105,12 +85,6 @@ CAUSAL_GRID = [dict(n=2, Lt=5, Ls=4, d=12, h=3, ff=16, masks="both")]
 CONFIGS = [(8, 2, 16), (12, 3, 5), (6, 1, 6)]
 
 
-def padding_mask(c, n, length):
-    """(N, 1, L): sequence i keeps its first lengths[i] positions, 1 <= lengths[i] < L."""
-    lengths = c.randint(1, length, n)
-    return (torch.arange(length, device=c.device) < lengths.unsqueeze(-1)).unsqueeze(1)
-
-
 def inputs(c):
     scale, shift = c.params.get("scale", 1.0), c.params.get("shift", 0.0)
     x = c.randn(c.n, c.Lt, c.d) * scale + shift
@@ -138,14 +112,6 @@ def build(t, c, dropout=0.0):
     t.load_state(layer, {own.get(k, k): v for k, v in weights(c).items()})
     t.to(layer, c.device, c.dtype)
     return layer
-
-
-def documented(run):
-    """The run with its parameter gradients under the documented names."""
-    grads = run.get("grads") if isinstance(run, dict) else None
-    if isinstance(grads, dict) and isinstance(grads.get("params"), dict):
-        grads["params"] = {canonical(k): v for k, v in grads["params"].items()}
-    return run
 
 
 # Masks go in positionally, in the documented order: a layer whose forward names them otherwise

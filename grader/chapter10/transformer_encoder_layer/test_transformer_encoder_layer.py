@@ -10,12 +10,11 @@ read each target's own parameter names, load the same weights under them, and re
 under the documented names, so every layout is judged alike.
 """
 
-import re
-
 import pytest
 import torch
 from torch import nn
 
+from _shared.transformer import canonical, documented, padding_mask, torch_mask
 from dl_course.grading.targets import LocalTarget
 from multi_head_attention import MultiHeadAttention
 
@@ -23,25 +22,6 @@ WHAT = "EncoderLayer(d_model, n_heads, ff_units, dropout)(x, source_mask)"
 
 
 # -- the course's layout, and PyTorch's module run on it ------------------------------------------
-def canonical(name):
-    """The documented name of a parameter of any accepted layout."""
-    m = re.fullmatch(r"sublayers\.(\d+)\.norm\.(weight|bias)", name)
-    if m:
-        return f"norm{int(m.group(1)) + 1}.{m.group(2)}"
-    m = re.fullmatch(r"ffn\.2\.(weight|bias)", name)
-    if m:
-        return f"ffn.3.{m.group(1)}"
-    return name
-
-
-def torch_mask(mask, n, lq, lk, heads):
-    """This course's bool mask (True = may attend, broadcastable to (N, Lq, Lk)) as
-    nn.MultiheadAttention's attn_mask: True = may NOT attend, one (Lq, Lk) slice per head."""
-    if mask is None:
-        return None
-    return (~mask.expand(n, lq, lk)).repeat_interleave(heads, dim=0)
-
-
 class TorchTwin(nn.Module):
     """The course's parameters (self_attn.{q,k,v,out}_proj, ffn.0, ffn.3, norm1, norm2), and a
     forward that runs nn.TransformerEncoderLayer(norm_first=True, batch_first=True) on them:
@@ -99,12 +79,6 @@ DROP_GRID = [dict(c, p=1.0) for c in GRID[:3]]
 CONFIGS = [(8, 2, 16), (12, 3, 5), (6, 1, 6)]
 
 
-def padding_mask(c, n, length):
-    """(N, 1, L): sequence i keeps its first lengths[i] positions, 1 <= lengths[i] < L."""
-    lengths = c.randint(1, length, n)
-    return (torch.arange(length, device=c.device) < lengths.unsqueeze(-1)).unsqueeze(1)
-
-
 def inputs(c):
     x = c.randn(c.n, c.L, c.d) * c.params.get("scale", 1.0) + c.params.get("shift", 0.0)
     mask = None
@@ -132,14 +106,6 @@ def build(t, c, dropout=0.0):
     t.load_state(layer, {own.get(k, k): v for k, v in weights(c).items()})
     t.to(layer, c.device, c.dtype)
     return layer
-
-
-def documented(run):
-    """The run with its parameter gradients under the documented names."""
-    grads = run.get("grads") if isinstance(run, dict) else None
-    if isinstance(grads, dict) and isinstance(grads.get("params"), dict):
-        grads["params"] = {canonical(k): v for k, v in grads["params"].items()}
-    return run
 
 
 # Masks go in positionally: `forward(self, x, mask=None)` (the book's name) is as right as

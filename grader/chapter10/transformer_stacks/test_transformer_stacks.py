@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+from _shared.transformer import padding_mask
 from dl_course.grading.targets import LocalTarget
 from positional_encoding import PositionalEncoding
 from stack_layers import DecoderLayer, EncoderLayer, pytorch_mask
@@ -84,12 +85,6 @@ CAUSAL_GRID = [dict(n=2, Lt=4, Ls=3, d=8, h=2, ff=8, layers=2, max_len=8, masks=
 
 # (d_model, n_heads, ff_units, n_layers, max_len) for the structure checks.
 CONFIGS = [(8, 2, 16, 2, 10), (12, 3, 5, 3, 7), (6, 1, 6, 1, 4)]
-
-
-def padding_mask(c, n, length):
-    """(N, 1, L): sequence i keeps its first lengths[i] positions, 1 <= lengths[i] < L."""
-    lengths = c.randint(1, length, n)
-    return (torch.arange(length, device=c.device) < lengths.unsqueeze(-1)).unsqueeze(1)
 
 
 def scaled(c, *shape):
