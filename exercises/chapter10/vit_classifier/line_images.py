@@ -9,7 +9,7 @@ Pixels are 0 or 1 first, then shifted and scaled to -1 and +1 ((x - 0.5) / 0.5),
     batch = make_batch(32, torch.Generator().manual_seed(0))
     images, = batch["train_args"]      # (32, 1, 12, 12)
     batch["labels"]                    # (32,) class indices
-    batch["target"]                    # (32, 3) one-hot, what the grader's training regresses to
+    batch["target"]                    # the same labels: what CrossEntropyLoss trains toward
 """
 
 import torch
@@ -36,9 +36,8 @@ def line_images(labels, generator=None, size=SIZE):
 
 
 def make_batch(n, generator=None):
-    """`n` labelled images: "train_args" = (images,), "eval_args" = (images,), "labels" (N,) and
-    "target", the labels one-hot (N, 3)."""
+    """`n` labelled images: "train_args" = (images,), "eval_args" = (images,), and the class
+    indices (N,) as both "labels" and "target" (what nn.CrossEntropyLoss compares the logits with)."""
     labels = torch.randint(0, N_CLASSES, (n,), generator=generator)
     images = line_images(labels, generator)
-    target = torch.nn.functional.one_hot(labels, N_CLASSES).float()
-    return {"train_args": (images,), "eval_args": (images,), "labels": labels, "target": target}
+    return {"train_args": (images,), "eval_args": (images,), "labels": labels, "target": labels}

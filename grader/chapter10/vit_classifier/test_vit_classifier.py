@@ -2,8 +2,7 @@
 
 Structure first, then values and gradients against the reference holding the same weights, the
 device, and last a training run in the learner's process, judged here on fresh images: the
-engine's `learns` trains (Adam, mean squared error against the one-hot labels) and requires a
-low error; this suite then asks the trained model for logits on fresh images and requires an
+engine's `learns` trains with CrossEntropyLoss (logits against class indices) and requires an
 accuracy the reference clears with a wide margin.
 """
 
@@ -13,8 +12,6 @@ from vit_classifier import ViTClassifier as Reference
 
 import torch
 
-from dl_course.grading.harness import CheckFailed
-from dl_course.grading.wire import TensorData
 
 SIZES = dict(img_size=12, in_channels=1, patch_size=4, n_classes=3, d_model=16, n_heads=2, ff_units=32, n_layers=1)
 GRID = [dict(n=1), dict(n=3), dict(n=8)]
@@ -90,10 +87,10 @@ def test_device(grade):
 
 # Training is deterministic: the model starts from the reference's weights drawn with INIT_SEED and
 # sees the batches of TRAIN_SEED, so a model that computes what the reference computes trains as it
-# does. The reference reaches an accuracy of 1.000 on 512 fresh images (mean squared error about
-# 0.0007; guessing gives an accuracy of 1/3 and an error of 0.22), in about 2 s on two cores.
-# The budget is in steps, never seconds; the exercise's time limit is the only clock.
-THRESHOLD, ACCURACY, STEPS, BATCH, LR, INIT_SEED, TRAIN_SEED, EVAL = 0.1, 0.9, 300, 32, 3e-3, 4, 4, 512
+# does. With CrossEntropyLoss the reference classifies 98.6% of 512 fresh images correctly after 80
+# steps and 100% after 120 (guessing gives 1/3); 200 steps leave a wide margin, in about 2 s on two
+# cores. The budget is in steps, never seconds; the exercise's time limit is the only clock.
+ACCURACY, STEPS, BATCH, LR, INIT_SEED, TRAIN_SEED, EVAL = 0.9, 200, 32, 3e-3, 4, 4, 512
 
 
 def initial_state():
@@ -105,27 +102,11 @@ def initial_state():
 @pytest.mark.needs("parts", "values")
 def test_learns(grade):
     """Trained by the grader, it classifies fresh line images"""
-    built = []
 
     def model(t):
         handle = t.new("ViTClassifier", **SIZES)
         t.load_state(handle, initial_state())
-        built.append(handle)
         return handle
 
-    grade.learns(model, "line_images:make_batch", threshold=THRESHOLD, steps=STEPS, batch=BATCH, lr=LR,
-                 seed=TRAIN_SEED, eval_size=EVAL, what="ViTClassifier")
-    # The engine judged the squared error; the accuracy is judged here, on other fresh images.
-    fresh = make_batch(EVAL, torch.Generator().manual_seed(TRAIN_SEED + 2 * 10**6))
-    try:
-        run = grade.learner.call(built[-1], *fresh["eval_args"])
-    except Exception as e:  # noqa: BLE001 - the learner's failure is the learner's failed check
-        raise CheckFailed(f"after training, model(images) failed: {e}") from None
-    logits = run["output"]
-    if not isinstance(logits, TensorData) or logits.values is None or logits.shape != (EVAL, SIZES["n_classes"]):
-        raise CheckFailed(f"after training, model(images) should give logits of shape ({EVAL}, 3), got {logits!r}")
-    accuracy = float((logits.values.argmax(dim=1) == fresh["labels"]).double().mean())
-    if accuracy < ACCURACY:
-        raise CheckFailed(f"after {STEPS} training steps the accuracy on {EVAL} fresh images is {accuracy:.3f}; it "
-                          f"must be at least {ACCURACY}", case="the grader's training run (fixed: the same on every run)")
-    grade.progress(f"ViTClassifier classifies {accuracy:.1%} of {EVAL} fresh images correctly")
+    grade.learns(model, "line_images:make_batch", threshold=ACCURACY, steps=STEPS, batch=BATCH, lr=LR,
+                 seed=TRAIN_SEED, eval_size=EVAL, loss="cross_entropy", what="ViTClassifier", examples="images")
