@@ -73,6 +73,9 @@ class Elsewhere:
     _INDEXING = {"__getitem__", "__setitem__", "copy_", "index_select", "__index__", "__len__", "__iter__",
                  "__format__", "__repr__", "__bool__", "__float__", "__int__", "item", "tolist", "size", "dim",
                  "numel", "__get__", "stride", "is_contiguous", "data_ptr", "element_size"}
+    # Ops that take a CPU tensor beside GPU ones on a real GPU too: packing wants its lengths on the
+    # CPU (`pack_padded_sequence(x, lengths.cpu(), ...)` is what the PyTorch documentation asks for).
+    _CPU_SIDE = {"_pack_padded_sequence"}
 
     def __init__(self, loose_from: list[Any] | None = None) -> None:
         from torch.overrides import TorchFunctionMode
@@ -127,7 +130,7 @@ class Elsewhere:
                     return tag(func(*args, **kwargs))
                 tensors = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
                 host = [t for t in tensors if is_host(t)]
-                if not host or name in Elsewhere._INDEXING:
+                if not host or name in Elsewhere._INDEXING or name in Elsewhere._CPU_SIDE:
                     out = func(*args, **kwargs)
                     if host and name == "__getitem__" and args and is_host(args[0]):
                         tag(out)
