@@ -249,9 +249,9 @@ def test_misconception_counts(graded):
     assert (quick["submitted"], quick["passed"], quick["not_submitted"]) == (7, 1, 5)
     counts = {e: {m["id"]: m["count"] for m in ex[e]["mistakes"]} for e in ex}
     assert counts["subsequent_mask"] == {"upper_triangular": 1, "no_diagonal": 0, "float_mask": 0, "no_batch_dim": 0,
-                                         "ignores_device": 0}
+                                         "ignores_device": 0, "sees_next": 0}
     assert counts["quick_mask"] == {"upper_triangular": 1, "no_diagonal": 1, "float_mask": 1, "no_batch_dim": 0,
-                                    "ignores_device": 0}
+                                    "ignores_device": 0, "sees_next": 0}
     # Candidates for new mistakes are wrong answers; code that gave none (a file that does not load,
     # a time-out, a crash) is kept apart.
     by_check = {g["check"]: sorted(g["students"]) for g in mask["unexplained"]["by_check"]}

@@ -97,8 +97,8 @@ def test_known_mistake_is_diagnosed_in_json_and_hint_follows_it(cli):
 
 def test_hints_run_out_politely(cli):
     cli("start", "chapter9")
-    outputs = [cli("hint", "subsequent_mask").stdout for _ in range(5)]
-    assert "Hint 1 of 4" in outputs[0]
+    outputs = [cli("hint", "subsequent_mask").stdout for _ in range(6)]
+    assert "Hint 1 of 5" in outputs[0]
     assert "No more hints" in outputs[-1]
 
 

@@ -56,7 +56,7 @@ def test_bad_toml_and_missing_exercise(small_pack):
 def test_hint_attached_to_nonsense_is_refused(small_pack):
     manifest = small_pack / "exercises" / "chapter09" / "subsequent_mask" / "exercise.toml"
     manifest.write_text(manifest.read_text() + '\n[[hints]]\non = "whenever"\ntext = "x"\n')
-    with pytest.raises(PackError, match=r"hints\[4\]'.*check:NAME"):
+    with pytest.raises(PackError, match=r"hints\[5\]'.*check:NAME"):
         load_pack(small_pack)
 
 
