@@ -250,7 +250,7 @@ class Grade:
             # The failing cases first: a candidate that does not match is dropped on its first case.
             failing = [c for c, _, _ in failures]
             ordered = failing + [c for c in cases if c not in failing]
-            raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, ordered), fault=fault)
+            raise CheckFailed(message, case=case.label, diagnosis=self.diagnose(probe, ordered, against), fault=fault)
 
     def take_figures(self) -> list[dict]:
         """The figures kept since the last call (the plugin takes them after each check)."""
@@ -296,7 +296,7 @@ class Grade:
             return compare(e, g, level, tolerance, "output")
         return _grad_difference(expected, got, tolerance)
 
-    def diagnose(self, probe: Probe, cases: list[Case]) -> Mistake | None:
+    def diagnose(self, probe: Probe, cases: list[Case], against: Target | None = None) -> Mistake | None:
         """The first known mistake that gives what the learner's code gave on every case tried:
         compared exactly first, then, only if none matches, with masking fills made alike (see
         `_masking_alike`), so a learner's -1e9 fill does not hide the mistake they made."""
@@ -306,13 +306,13 @@ class Grade:
         for loose in (False, True):
             for mistake, target in ordered:
                 if all(self._same(probe, case, target, loose) for case in cases) and \
-                        self._wrong_somewhere(probe, cases, target):
+                        self._wrong_somewhere(probe, cases, target, against):
                     if mistake.id not in self._named:
                         self._named.append(mistake.id)
                     return mistake
-        return self._diagnose_by_variant(probe, cases)
+        return self._diagnose_by_variant(probe, cases, against)
 
-    def _diagnose_by_variant(self, probe: Probe, cases: list[Case]) -> Mistake | None:
+    def _diagnose_by_variant(self, probe: Probe, cases: list[Case], against: Target | None) -> Mistake | None:
         """The first variant of the reference (one slip, then two) that gives exactly what the
         learner's code gave on every case, tried for at most VARIANT_BUDGET_S. Only code that
         answered is compared: an exception explains itself better than a guess."""
@@ -321,11 +321,12 @@ class Grade:
             return None
         started = time.monotonic()
         try:
-            return self._search_variants(probe, cases, started + VARIANT_BUDGET_S - self._variant_time)
+            return self._search_variants(probe, cases, started + VARIANT_BUDGET_S - self._variant_time, against)
         finally:
             self._variant_time += time.monotonic() - started
 
-    def _search_variants(self, probe: Probe, cases: list[Case], deadline: float) -> Mistake | None:
+    def _search_variants(self, probe: Probe, cases: list[Case], deadline: float, against: Target | None
+                         ) -> Mistake | None:
         if self._variant_source is None:
             self._variant_source = self.variants()
         index = 0
@@ -339,24 +340,34 @@ class Grade:
             index += 1
             try:
                 if all(self._same(probe, case, target) for case in cases) and \
-                        self._wrong_somewhere(probe, cases, target):
+                        self._wrong_somewhere(probe, cases, target, against):
                     return mistake
             except GraderBug:  # a variant that breaks the probe itself explains nothing
                 continue
         return None
 
-    def _wrong_somewhere(self, probe: Probe, cases: list[Case], target: LocalTarget) -> bool:
-        """Whether a known mistake gives other than the reference on one of `cases`: one that does
-        not (an unplaced torch.full on the CPU, say) cannot be what failed the learner there."""
+    def _wrong_somewhere(self, probe: Probe, cases: list[Case], target: LocalTarget,
+                         against: Target | None = None) -> bool:
+        """Whether a known mistake gives other than what the check expects (`against`, else the
+        reference) on one of `cases`: one that does not (an unplaced torch.full on the CPU, say)
+        cannot be what failed the learner there."""
         for case in cases:
-            right, _ = self.run(self.reference, probe, case)
+            right, _ = self.run(against or self.reference, probe, case)
             try:
                 theirs, their_fault = self.run(target, probe, case)
             except CheckFailed:
                 return True
-            if their_fault or self._difference(right, theirs, "values", False) is not None or (
-                    isinstance(right, Run) and "grads" in right and _grad_difference(right, theirs, self.tolerance)):
+            if their_fault:
                 return True
+            for grads in (False, True):
+                if grads and not (isinstance(right, Run) and "grads" in right):
+                    continue
+                problem = _grad_difference(right, theirs, self.tolerance) if grads else \
+                    self._difference(right, theirs, "values", False)
+                if problem and against is not None:  # rounding apart from a stand-in is no slip
+                    problem = self._beyond_noise(probe, case, right, theirs, grads, problem)
+                if problem:
+                    return True
         return False
 
     def _same(self, probe: Probe, case: Case, target: LocalTarget, loose: bool = False) -> bool:
