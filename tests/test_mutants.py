@@ -193,3 +193,17 @@ def test_two_slips_together_are_named_when_no_known_mistake_is(tmp_path):
     target.write_text(TWO_SLIPS.replace("query @ key.transpose(-2, -1)", "query @ key.transpose(-2, -1) / query.shape[-1] ** 0.5"))
     _, report = cli.json("check", "dot_product_attention", "--device", "cpu")
     assert report["results"][0]["diagnosis"]["id"] == "mask_inverted"
+
+
+def test_variants_come_from_the_text_the_judge_read_before_learner_code(tmp_path):
+    """Learner code that rewrites a reference on disk (where no OS boundary stops it) must not
+    get into the judge through the variants: they are made from the text read at the start."""
+    from dl_course.grading.variants import variant_targets
+
+    marker = tmp_path / "ran-in-the-judge"
+    on_disk = tmp_path / "reference.py"
+    on_disk.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\n")
+    read_first = "import torch\n\n\ndef f(x):\n    return torch.softmax(x * 2.0, dim=-1)\n"
+    made = list(variant_targets(read_first, str(on_disk)))
+    assert len(made) >= 4 and not marker.exists()
+    assert {m.id for m, _ in made} >= {"slip:dim@5", "slip:float@5", "slip:softmax@5"}

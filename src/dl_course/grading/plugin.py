@@ -135,6 +135,7 @@ class JudgePlugin:
         self.runs: dict[int, ExerciseRun] = {}
         self.by_suite: dict[Path, ExerciseRun] = {}
         self._modules: dict[tuple[str, str], Any] = {}
+        self._sources: dict[str, str] = {}
         # Trusted pack code (references, suites, mistakes) may import the references of earlier
         # exercises and the support modules; only the judge sees these folders.
         for entry in job["exercises"]:
@@ -212,7 +213,9 @@ class JudgePlugin:
             module = self._module(job["mistakes"], "mistakes", job["id"])
             mistakes = [(m, LocalTarget(namespace_for(module, m.id), f"mistake {m.id}")) for m in registered(module)]
         tolerance = {k: Tolerance(**v) for k, v in job["tolerance"].items()}
-        variants = (lambda path=job["solution"]: variant_targets(path)) if self.job.get("variants", True) else None
+        source = self._sources.get(job["solution"])
+        variants = (lambda source=source, name=job["solution"]: variant_targets(source, name)) \
+            if source and self.job.get("variants", True) else None
         run.grade = Grade(run.learner, LocalTarget(dict(vars(reference)), "the reference"), mistakes, tolerance,
                           seed=int(self.job["seed"]), devices=tuple(self.job.get("devices", ["cpu"])),
                           progress=lambda message, exercise=job["id"]: self._progress(exercise, message),
@@ -237,6 +240,10 @@ class JudgePlugin:
         """Trusted pack code (a reference, a mistakes file), imported once per judge run."""
         key = (role, path)
         if key not in self._modules:
+            if role == "reference":
+                # Read with the module, before any learner code runs: the variants of the reference
+                # (grading.variants) are made from this text, never from the file read later.
+                self._sources[path] = Path(path).read_text(encoding="utf-8")
             self._modules[key] = load_module(Path(path), f"_dl_course_{role}_{exercise_id}")
         return self._modules[key]
 

@@ -27,16 +27,16 @@ def _message(description: str, two: bool) -> str:
     return f"Your code gives exactly what a right solution gives with one change: {description}."
 
 
-def variant_targets(solution: str) -> Iterator[tuple[Mistake, LocalTarget]]:
-    """The reference's variants with one edit, then with two (on different lines), as known
-    mistakes with a generated message; each compiled only when reached."""
+def variant_targets(source: str, filename: str) -> Iterator[tuple[Mistake, LocalTarget]]:
+    """The variants of the reference `source` (read by the judge before any learner code ran;
+    `filename` names its lines in tracebacks) with one edit, then with two on different lines,
+    as known mistakes with a generated message; each compiled only when reached."""
     try:
         from dl_course.mutation.operators import mutants, pairs
     except ImportError:  # libcst missing: the known mistakes are all there is
         return
-    path = Path(solution)
+    path = Path(filename)
     try:
-        source = path.read_text(encoding="utf-8")
         singles = mutants(source)
     except Exception:  # noqa: BLE001 - a reference libcst cannot read gets no variants
         return
