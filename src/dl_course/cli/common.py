@@ -46,7 +46,8 @@ def reports_errors(fn: Callable) -> Callable:
         except CourseError as e:
             from rich.text import Text
 
-            make_console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)))
+            # Not wrapped by Rich: a file's path stays whole (to copy, or to grep for).
+            make_console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
