@@ -69,16 +69,19 @@ def _pump(stream, kept: list[bytes], on_progress: Callable[[str], None] | None) 
     """Read the judge's stderr: progress lines go to the callback, the rest is kept (capped)."""
     mark = PROGRESS_MARK.encode()
     size = 0
-    for line in stream:
-        if line.startswith(mark):
-            if on_progress is not None:
-                try:
-                    on_progress(json.loads(line[len(mark):]))
-                except ValueError:
-                    pass
-        elif size < 64 * 1024:
-            kept.append(line)
-            size += len(line)
+    try:
+        for line in stream:
+            if line.startswith(mark):
+                if on_progress is not None:
+                    try:
+                        on_progress(json.loads(line[len(mark):]))
+                    except ValueError:
+                        pass
+            elif size < 64 * 1024:
+                kept.append(line)
+                size += len(line)
+    except ValueError:  # the judge was closed (Ctrl-C, a time-out) while this thread was reading
+        pass
 
 
 def _job_entry(pack: Pack, sub: Submission) -> dict:
