@@ -11,7 +11,6 @@ import pytest
 from conftest import Cli
 
 pytestmark = pytest.mark.slow
-pytest.importorskip("libcst")
 
 
 def test_every_exercise_catches_its_mutants(tmp_path, monkeypatch):

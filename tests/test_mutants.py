@@ -11,7 +11,6 @@ import pytest
 from conftest import Cli
 from dl_course.mutation.operators import mutants
 
-pytest.importorskip("libcst")
 
 
 def changed(source: str, **only) -> dict[str, str]:

@@ -18,7 +18,7 @@ from dl_course.course.loader import read_toml
 from dl_course.course.model import chapter_number
 from dl_course.errors import CourseError
 
-__all__ = ["validate", "new_exercise", "ExerciseVerdict"]
+__all__ = ["validate", "new_exercise", "ExerciseVerdict", "add_neighbours"]
 
 
 @dataclass
@@ -85,7 +85,7 @@ def validate(pack: Pack, exercises: list[Exercise], device: str = "auto", seeds:
             dst = base / "mistakes" / "mistakes.py"
             dst.parent.mkdir(parents=True)
             shutil.copy(ex.mistakes, dst)
-            _add_neighbours(pack, ex, dst.parent)
+            add_neighbours(pack, ex, dst.parent)
             for mistake_id in ids:
                 subs.append((ex.id, f"mistake:{mistake_id}", Submission(ex, dst, f"mistake {mistake_id}", mistake_id)))
         runs = [grade(pack, [s for _, _, s in subs], device=device, seed=seed, author=True) for seed in seeds]
@@ -127,7 +127,7 @@ def _as_submission(pack: Pack, ex: Exercise, source: Path, folder: Path, role: s
     dst = folder / ex.file
     dst.parent.mkdir(parents=True)
     shutil.copy(source, dst)
-    _add_neighbours(pack, ex, dst.parent)
+    add_neighbours(pack, ex, dst.parent)
     return Submission(ex, dst, f"{role}/{ex.file}")
 
 
@@ -146,7 +146,7 @@ def broken_references(pack: Pack, exercises: list[Exercise], device: str = "cpu"
             if not r.passed}
 
 
-def _add_neighbours(pack: Pack, ex: Exercise, folder: Path) -> None:
+def add_neighbours(pack: Pack, ex: Exercise, folder: Path) -> None:
     """What a learner's chapter folder holds beside the file: support files, and (as if the learner
     had passed them) the references of the earlier exercises this one imports."""
     for name in ex.support:

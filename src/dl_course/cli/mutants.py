@@ -11,7 +11,6 @@ from typing import Annotated, Optional
 import typer
 
 from dl_course.cli.common import CourseOpt, Device, author_app, make_console, reports_errors
-from dl_course.errors import CourseError
 
 __all__ = ["run_and_show"]
 
@@ -21,18 +20,9 @@ WorkersOpt = Annotated[Optional[int], typer.Option(
     min=1, help="Judges grading mutants at once (default: the CPU count, at most 4).")]
 
 
-def _libcst() -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("libcst") is None:
-        raise CourseError("mutants are made with libcst, which is missing from this environment: pip install libcst"
-                          )
-
-
 def run_and_show(pack, exercises, device: str, budget: float | None, workers: int | None,
                  cache: bool = True, as_json: bool = False, markdown: Path | None = None, detail: bool = False) -> bool:
     """Grade the mutants of `exercises`, print the report, and say whether every one is sound."""
-    _libcst()
     from dl_course.mutation import report as show
     from dl_course.mutation.run import run_mutants
 

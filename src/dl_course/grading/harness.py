@@ -505,8 +505,6 @@ class Grade:
         after checking their shape, dtype and finiteness. Returns that error (or accuracy). `seed`
         fixes the batches (default: the check's seed).
         """
-        import time
-
         from dl_course.grading.ops import TRAINING_LOSSES
         from dl_course.grading.ops import LearnerFault as _Fault
 
@@ -521,10 +519,7 @@ class Grade:
             done, losses, started = 0, [], time.monotonic()
             while done < steps:
                 n = min(chunk, steps - done)
-                if loss == "mse":  # the request exactly as before the option existed
-                    chunk_losses = list(learner.train_steps(model, data, n, batch, lr, seed, start=done))
-                else:
-                    chunk_losses = list(learner.train_steps(model, data, n, batch, lr, seed, start=done, loss=loss))
+                chunk_losses = list(learner.train_steps(model, data, n, batch, lr, seed, start=done, loss=loss))
                 losses += chunk_losses
                 done += n
                 self.progress(_training_report(what, done, steps, chunk_losses))

@@ -4,7 +4,7 @@ When no known mistake gives what the learner's code gave, the judge tries the re
 small edit (the mutation operators: a dim moved, a scale dropped, a mask inverted, …), then with
 two edits at once, and names the first that gives exactly what the learner got on every case:
 "two slips together explain it". Everything here is trusted pack code (the reference) edited by
-the engine, run inside the judge like a known mistake. Without libcst there are no variants.
+the engine, run inside the judge like a known mistake.
 """
 
 from __future__ import annotations
@@ -31,10 +31,7 @@ def variant_targets(source: str, filename: str) -> Iterator[tuple[Mistake, Local
     """The variants of the reference `source` (read by the judge before any learner code ran;
     `filename` names its lines in tracebacks) with one edit, then with two on different lines,
     as known mistakes with a generated message; each compiled only when reached."""
-    try:
-        from dl_course.mutation.operators import mutants, pairs
-    except ImportError:  # libcst missing: the known mistakes are all there is
-        return
+    from dl_course.mutation.operators import mutants, pairs
     path = Path(filename)
     try:
         singles = mutants(source)

@@ -142,7 +142,7 @@ def run_mutants(pack: Pack, exercises: list[Exercise], device: str = "cpu", seed
                 on_progress: Callable[[str], None] | None = None) -> list[MutationReport]:
     """One report per exercise. `budget_s` bounds the grading time spent on one exercise (mutants
     left when it runs out are reported as not run); `workers` judges grade at once."""
-    from dl_course.author import _add_neighbours
+    from dl_course.author import add_neighbours
     from dl_course.grading.runner import Submission, grade
 
     reports = []
@@ -167,7 +167,7 @@ def run_mutants(pack: Pack, exercises: list[Exercise], device: str = "cpu", seed
                 folder = Path(tmp) / f"m{i}"
                 folder.mkdir()
                 (folder / ex.file).write_text(m.source, encoding="utf-8")
-                _add_neighbours(pack, ex, folder)
+                add_neighbours(pack, ex, folder)
                 subs[m.id] = Submission(ex, folder / ex.file, f"mutant {m.id}")
             chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
             done = [0]
