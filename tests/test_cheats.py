@@ -120,7 +120,7 @@ CHEATS = {
 def graded(tmp_path_factory) -> tuple[Cli, dict, int]:
     root = tmp_path_factory.mktemp("cheats")
     pack = make_pack(root / "pack", {name: {} for name in CHEATS} | {"infinite_loop": {"time_limit_s": 3},
-                                                                       "loud": {}})
+                                                                       "sleeper": {"time_limit_s": 1}, "loud": {}})
     ws = root / "work"
     ws.mkdir()
     cli = Cli(ws, pack)
@@ -129,6 +129,7 @@ def graded(tmp_path_factory) -> tuple[Cli, dict, int]:
     for name, source in CHEATS.items():
         (chapter / f"{name}.py").write_text(textwrap.dedent(source).replace("{pack}", str(pack)))
     (chapter / "infinite_loop.py").write_text("def subsequent_mask(size, device=None):\n    while True:\n        pass\n")
+    (chapter / "sleeper.py").write_text("import time\ntime.sleep(600)\n")
     (chapter / "loud.py").write_text(reference_source() + "\nprint('x' * 5_000_000)\n")
     # Files that would hijack Python or pytest if either ever ran in the workspace.
     for folder in (ws, chapter):
@@ -144,7 +145,7 @@ def graded(tmp_path_factory) -> tuple[Cli, dict, int]:
 def test_no_cheat_passes_and_check_exits_1(graded):
     _, results, code = graded
     assert code == 1
-    cheats = [name for name in CHEATS] + ["infinite_loop"]
+    cheats = [name for name in CHEATS] + ["infinite_loop", "sleeper"]
     passed = [name for name in cheats if results[name]["passed"]]
     assert passed == []
 
@@ -200,8 +201,15 @@ def test_memory_is_capped(graded):
 
 def test_infinite_loop_times_out_and_the_rest_are_graded(graded):
     result = graded[1]["infinite_loop"]
-    assert "timed out after 3 s" in _first_failure(result)["message"]
+    assert "timed out after 3 s of processor time" in _first_failure(result)["message"]
     assert graded[1]["loud"]["passed"]
+
+
+def test_code_that_waits_forever_is_stopped_by_the_wall_clock(graded):
+    """Waiting uses no processor time: the wall clock ends it, at three times the limit, and
+    the message says which clock ran out."""
+    message = _first_failure(graded[1]["sleeper"])["message"]
+    assert "no answer after 3 s of wall-clock time" in message, message
 
 
 def test_huge_output_is_capped(graded):

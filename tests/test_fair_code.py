@@ -6,11 +6,14 @@ built-in course and runs the real `dl-course check` on it.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Cli, by_id, failed_checks, grade_files, started
+from conftest import EXE, Cli, by_id, failed_checks, grade_files, make_pack, started
 
 
 @pytest.fixture
@@ -286,3 +289,53 @@ def test_rounding_magnified_by_large_scores_is_not_an_error(course):
     result = by_id(report)["additive_attention"]
     assert result["passed"], failed_checks(result)
     assert result["diagnosis"] is None
+
+
+BUSY_BUT_IN_TIME = """
+import time
+
+import torch
+
+started = time.thread_time()
+while time.thread_time() - started < 1.5:  # 1.5 s of real work on an idle machine
+    pass
+
+
+def subsequent_mask(size, device=None):
+    return torch.ones(1, size, size, dtype=torch.bool, device=device).tril()
+"""
+
+
+def _hog(cpu: int):
+    import multiprocessing
+
+    def spin() -> None:
+        os.sched_setaffinity(0, {cpu})
+        while True:
+            pass
+
+    proc = multiprocessing.get_context("fork").Process(target=spin, daemon=True)
+    proc.start()
+    return proc
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
+def test_a_busy_machine_does_not_fail_code_that_is_in_time(tmp_path: Path) -> None:
+    """The time limit counts the learner's processor time, not the wall clock: code that needs
+    1.5 s of a 3 s limit passes while two other processes share its only CPU (about 4.5 s of
+    wall-clock time, which a wall-clock limit failed as 'timed out')."""
+    pack = make_pack(tmp_path / "pack", {"busy_mask": {"time_limit_s": 3}})
+    cli = started(tmp_path / "work", "chapter9", pack)
+    (cli.cwd / "chapter09" / "busy_mask.py").write_text(BUSY_BUT_IN_TIME)
+    cpu = min(os.sched_getaffinity(0))
+    hogs = [_hog(cpu), _hog(cpu)]
+    try:
+        proc = subprocess.run(["taskset", "-c", str(cpu), EXE, "check", "busy_mask", "--json"], cwd=cli.cwd,
+                              env=dict(os.environ, DL_COURSE_PACK=str(pack)), capture_output=True, text=True,
+                              timeout=300)
+    finally:
+        for hog in hogs:
+            hog.kill()
+    report = json.loads(proc.stdout)
+    result = by_id(report)["busy_mask"]
+    assert result["passed"], failed_checks(result)

@@ -77,31 +77,38 @@ def zygote_main(control_fd: int) -> None:
         os.close(session_fd)
         os.close(output_fd)
         _send_json(control, {"event": "started", "pid": pid})
-        status = _watch(control, pid)
+        ended = _watch(control, pid, config.get("cpu_seconds"), bool(config.get("own_namespaces")))
         try:
             os.killpg(pid, signal.SIGKILL)  # whatever the session forked dies with it
         except OSError:
             pass
-        if status is None:
+        if ended is None:
             return  # the judge is gone
-        if os.WIFSIGNALED(status):
-            _send_json(control, {"event": "exited", "signal": os.WTERMSIG(status), "status": None})
-        else:
-            _send_json(control, {"event": "exited", "signal": None, "status": os.WEXITSTATUS(status)})
+        status, cpu, out_of_time = ended
+        how = {"signal": os.WTERMSIG(status), "status": None} if os.WIFSIGNALED(status) else \
+            {"signal": None, "status": os.WEXITSTATUS(status)}
+        _send_json(control, {"event": "exited", **how, "cpu": cpu, "out_of_time": out_of_time})
 
 
-def _watch(control: socket.socket, pid: int) -> int | None:
+def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None,
+           nested: bool = False) -> tuple[int, float, bool] | None:
     """Wait for the session to end, meanwhile obeying "kill" from the judge (which, outside the
-    box's PID namespace, cannot name the session's pid itself). None if the judge went away."""
+    box's PID namespace, cannot name the session's pid itself), and ending it when its main
+    thread has used `cpu_limit` seconds of processor time. Returns its wait status, the processor
+    seconds it used in all (with what it started and waited for) and whether it ran out of time;
+    None if the judge went away. `nested`: the session is the only child of `pid` (in PID and
+    mount namespaces of its own, see _contained)."""
     import select
 
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
+    out_of_time = False
+    tick = 0.05 if pidfd is None else (0.2 if cpu_limit else None)
     while True:
         watched = [control] + ([pidfd] if pidfd is not None else [])
-        ready = select.select(watched, [], [], None if pidfd is not None else 0.05)[0]
+        ready = select.select(watched, [], [], tick)[0]
         if control in ready:
             message, fds = _recv_control(control)
             for fd in fds:
@@ -114,12 +121,39 @@ def _watch(control: socket.socket, pid: int) -> int | None:
                 if message is None:
                     os.waitpid(pid, 0)
                     return None
+        if cpu_limit and not out_of_time:
+            used = _main_thread_cpu(pid, nested)
+            if used is not None and used >= cpu_limit:
+                out_of_time = True
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         if pidfd is None or pidfd in ready:
-            done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+            done, status, usage = os.wait4(pid, 0 if pidfd is not None else os.WNOHANG)
             if done:
                 if pidfd is not None:
                     os.close(pidfd)
-                return status
+                return status, round(usage.ru_utime + usage.ru_stime, 2), out_of_time
+
+
+def _main_thread_cpu(pid: int, nested: bool) -> float | None:
+    """Processor seconds the session's main thread (the one that runs the learner's code) has
+    used so far, from /proc; None where it cannot be read. Torch's other threads are not counted:
+    on an idle machine the main thread's processor time is its wall-clock time, and on a busy
+    one it grows only while the session actually runs."""
+    try:
+        if nested:
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                children = f.read().split()
+            if not children:
+                return None
+            pid = int(children[0])
+        with open(f"/proc/{pid}/task/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _contained(config: dict, session_fd: int, output_fd: int) -> int:
@@ -146,8 +180,9 @@ def _contained(config: dict, session_fd: int, output_fd: int) -> int:
     os.close(session_fd)
     os.close(output_fd)
     _, status = os.waitpid(child, 0)
-    if os.WIFSIGNALED(status):
-        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    if os.WIFSIGNALED(status):  # end the same way, so the zygote can say how (SIGKILL cannot be handled)
+        if os.WTERMSIG(status) != signal.SIGKILL:
+            signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70
 
@@ -181,7 +216,7 @@ def _session(config: dict, sock: socket.socket, output_fd: int) -> int:
 
     sys.dont_write_bytecode = True
     gpu = bool(config.get("gpu"))
-    sandbox.apply_limits(config.get("memory_bytes"), gpu)
+    sandbox.apply_limits(config.get("memory_bytes"), gpu, config.get("cpu_backstop"))
     if config.get("own_namespaces"):  # in the box: kernel fences too (see fences)
         from dl_course.grading import fences
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 
 from dl_course.course.model import Exercise, Pack
 from dl_course.grading.result import ExerciseResult
-from dl_course.grading.session import safe_env
+from dl_course.grading.session import WALL_FACTOR, safe_env
 
 PROGRESS_MARK = "\x1edl-course-progress "  # the same as plugin.PROGRESS_MARK (kept apart: no pytest here)
 
@@ -347,7 +347,7 @@ def grade(pack: Pack, submissions: Iterable[Submission], device: str = "auto", s
         "nonce": nonce, "variants": variants,
         "hidden_dirs": [str(d) for d in pack.hidden_dirs], "memory_bytes": DEFAULT_MEMORY,
     }
-    budget = 90 + sum(s.exercise.time_limit_s + 15 for s in subs)
+    budget = 90 + sum(s.exercise.time_limit_s * WALL_FACTOR + 15 for s in subs)
 
     def failed(message: str) -> list[ExerciseResult]:
         return [ExerciseResult.failed(s.exercise.id, s.exercise.title, s.exercise.points, message, seed, devices,

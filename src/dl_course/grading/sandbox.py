@@ -11,6 +11,7 @@ decided in the judge from plain data.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import traceback
@@ -85,12 +86,26 @@ def memory_rlimit(gpu: bool) -> str:
     return "RLIMIT_DATA" if gpu else "RLIMIT_AS"
 
 
-def apply_limits(memory_bytes: int | None, gpu: bool = False) -> None:
+def apply_limits(memory_bytes: int | None, gpu: bool = False, cpu_seconds: float | None = None) -> None:
+    """No core files; the memory cap; and the session's processor-time budget (RLIMIT_CPU, soft and
+    hard alike: SIGKILL when it is spent, which no code can catch, and which also reaches a
+    session that is PID 1 of its namespace, where SIGXCPU would be ignored). The budget counts
+    processor time, not wall-clock time, so a machine busy with other work does not fail code
+    that would finish in time on an idle one."""
     try:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
         return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if cpu_seconds:
+        seconds = max(1, math.ceil(cpu_seconds))
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            seconds = min(seconds, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
+        except (ValueError, OSError):
+            pass
     if memory_bytes:
         try:
             which = getattr(resource, memory_rlimit(gpu))

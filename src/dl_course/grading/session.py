@@ -8,6 +8,7 @@ kills it when its time is up.
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import shutil
@@ -22,9 +23,16 @@ from typing import Any
 
 from dl_course.grading.channel import ChannelClosed, ChannelTimeout, FrameTooLarge, recv_frame, send_frame
 
-__all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "safe_env"]
+__all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "WALL_FACTOR", "safe_env"]
 
 OUTPUT_CAP = 64 * 1024
+# An exercise's time limit is counted in processor time: the zygote ends a session whose main
+# thread (the one running the learner's code) has used `time_limit_s` seconds of it. On an idle
+# machine that is the wall-clock time; on a machine busy with other work, correct code is slowed
+# down but not failed. Two backstops: RLIMIT_CPU at the limit on each of torch's threads (all of
+# the session's threads together), and wall-clock time at WALL_FACTOR times the limit, for code
+# that waits rather than computes.
+WALL_FACTOR = 3
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT",
              "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DL_COURSE_NO_BOX")
 
@@ -170,6 +178,8 @@ class Zygote:
     def open(self, config: dict[str, Any], time_limit: float) -> "Session":
         self.wait_ready()
         config, staged = self._stage(config)
+        threads = _torch_threads()
+        config = dict(config, cpu_seconds=time_limit, cpu_backstop=math.ceil(time_limit * threads) + 1)
         mine, theirs = socket.socketpair()
         out_r, out_w = os.pipe()
         payload = json.dumps(config).encode()
@@ -180,7 +190,7 @@ class Zygote:
         event = self._read_event(30)
         output = _Output(out_r)
         output.start()
-        return Session(self, mine, event["pid"], output, time_limit, staged)
+        return Session(self, mine, event["pid"], output, time_limit, staged, threads)
 
     def kill(self, pid: int) -> None:
         """Stop the running session and what it started. Asked of the zygote, which sees the
@@ -212,15 +222,26 @@ class Zygote:
             self.box.cleanup()
 
 
+def _torch_threads() -> int:
+    """The intra-op threads a session's torch starts with (as the judge's: same environment)."""
+    torch = sys.modules.get("torch")
+    try:
+        return max(1, int(torch.get_num_threads())) if torch is not None else max(1, os.cpu_count() or 1)
+    except Exception:  # noqa: BLE001 - a torch that cannot say: one thread
+        return 1
+
+
 class Session:
-    """One learner process for one exercise: requests in, plain answers out, within a time limit."""
+    """One learner process for one exercise: requests in, plain answers out, within a time limit
+    (processor time, see WALL_FACTOR)."""
 
     def __init__(self, zygote: Zygote, sock: socket.socket, pid: int, output: _Output, time_limit: float,
-                 staged: str | None = None):
+                 staged: str | None = None, threads: int = 1):
         self.zygote, self.sock, self.pid, self.output = zygote, sock, pid, output
         self.staged = staged
-        self.time_limit = time_limit
-        self.deadline = time.monotonic() + time_limit
+        self.time_limit, self.threads = time_limit, threads
+        self.wall_limit = time_limit * WALL_FACTOR
+        self.deadline = time.monotonic() + self.wall_limit
         self.dead: str | None = None
         self.exit_event: dict[str, Any] | None = None
 
@@ -232,7 +253,9 @@ class Session:
             return recv_frame(self.sock, self.deadline)
         except ChannelTimeout:
             self._kill()
-            self.dead = f"timed out after {self.time_limit:g} s (an infinite loop, or far too slow?)"
+            self.dead = (f"timed out: no answer after {self.wall_limit:g} s of wall-clock time, though its "
+                         f"{self.time_limit:g} s of processor time were not used up (waiting for something "
+                         "that never comes, or a machine far too busy?)")
         except FrameTooLarge as e:
             self._kill()
             self.dead = f"the answer was too large ({e.args[0]:,} bytes)"
@@ -263,6 +286,11 @@ class Session:
 
     def _why_ended(self) -> str:
         event = self._wait_exit()
+        cpu = event.get("cpu")
+        spent = isinstance(cpu, (int, float)) and cpu >= math.ceil(self.time_limit * self.threads) + 0.5
+        if event.get("out_of_time") or (event.get("signal") in (signal.SIGXCPU, signal.SIGKILL) and spent):
+            return (f"timed out after {self.time_limit:g} s of processor time "
+                    "(an infinite loop, or far too slow?)")
         if event.get("signal"):
             sig = event["signal"]
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
