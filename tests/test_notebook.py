@@ -351,7 +351,7 @@ def test_uses_imports_are_commented_out_in_the_notebook_starter() -> None:
     assert "# from subsequent_mask import subsequent_mask" in text
     assert "import torch.nn as nn" in text  # other imports stay
     assert "%check square_transformer" in text and "dl-course check" not in text
-    from dl_course.notebook import _notebook_commands  # also for %hint's texts
+    from dl_course.notebook.build import _notebook_commands  # also for %hint's texts
 
     assert _notebook_commands("pass `dl-course check multi_head_attention` first; `dl-course hint x`") == \
         "pass `%check multi_head_attention` first; `%hint x`"

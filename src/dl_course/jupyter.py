@@ -134,7 +134,7 @@ def check(*exercises: str, notebook: str | os.PathLike | None = None, device: st
 def hint(exercise: str, course: str | None = None) -> None:
     """Show the next hint for an exercise (the one about your latest failure first)."""
     from dl_course import service
-    from dl_course.notebook import _notebook_commands
+    from dl_course.notebook.build import _notebook_commands
 
     try:
         ctx = service.open_course(course or os.environ.get("DL_COURSE_PACK") or None)

@@ -42,7 +42,7 @@ def _kernel_names(ip: Any) -> list[str]:
 
 
 def _has_tag(path: Path, exercise_ids: list[str]) -> bool:
-    from dl_course.notebook import META, TAG_PREFIX
+    from dl_course.notebook.read import META, TAG_PREFIX
 
     try:
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
