@@ -74,6 +74,8 @@ class Status:
     """The box runs as an unprivileged uid although the grader runs as root."""
     landlock_abi: int = 0
     seccomp: bool = False
+    cgroup: str = ""
+    """The control group each box gets (see cgroups), or "" where none can be made."""
     layers: dict[str, str] = field(default_factory=dict)
 
 
@@ -130,6 +132,13 @@ def status() -> Status:
                     st.why_not = "bwrap could not start a box: " + proc.stderr.decode("utf-8", "replace").strip()[-300:]
             except (OSError, subprocess.SubprocessError) as e:
                 st.why_not = f"bwrap could not start a box: {e}"
+    from dl_course.grading import cgroups
+    from dl_course.grading.session import BOX_MEMORY
+
+    group = cgroups.create(BOX_MEMORY)
+    if group is not None:
+        st.cgroup = group.describe()
+        group.remove()
     st.layers = {
         "namespaces (user, pid, mount, ipc, net)": "on" if st.box else f"off ({st.why_not})",
         "filesystem (read-only; no pack, workspace, gradebook)": "on" if st.box else "off",
@@ -139,6 +148,8 @@ def status() -> Status:
         "landlock": f"on (ABI {st.landlock_abi})" if st.landlock_abi else "off (not in this kernel)",
         "seccomp": "on" if st.seccomp else "off (not on this machine)",
         "rlimits (memory, file size, processes, core)": "on",
+        "control group (memory and processes of the whole box)": (f"on ({st.cgroup})" if st.cgroup
+                                                                  else f"off ({cgroups.why_not()})"),
         "in-process fences (audit hook, API watch)": "on (advice: learner code can switch them off)",
     }
     return st

@@ -23,7 +23,7 @@ from typing import Any
 
 from dl_course.grading.channel import ChannelClosed, ChannelTimeout, FrameTooLarge, recv_frame, send_frame
 
-__all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "WALL_FACTOR", "safe_env"]
+__all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "WALL_FACTOR", "BOX_MEMORY", "safe_env"]
 
 OUTPUT_CAP = 64 * 1024
 # An exercise's time limit is counted in processor time: the zygote ends a session whose main
@@ -33,6 +33,9 @@ OUTPUT_CAP = 64 * 1024
 # the session's threads together), and wall-clock time at WALL_FACTOR times the limit, for code
 # that waits rather than computes.
 WALL_FACTOR = 3
+# The memory of a whole box (zygote and session together), where a control group bounds it:
+# a session's own cap (RLIMIT_AS/DATA, 6 GiB) plus the zygote's torch.
+BOX_MEMORY = 7 * 1024**3
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT",
              "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DL_COURSE_NO_BOX")
 
@@ -80,10 +83,13 @@ class _Output(threading.Thread):
 class Zygote:
     """The warm learner process (torch imported, nothing learner-made) that forks sessions."""
 
-    def __init__(self, python: str | None = None, cwd: str | None = None):
-        from dl_course.grading import boundary
+    def __init__(self, python: str | None = None, cwd: str | None = None, memory_bytes: int = BOX_MEMORY):
+        from dl_course.grading import boundary, cgroups
 
         self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
+        # The zygote and every session it forks share one control group where the machine
+        # allows it (see cgroups): memory and processes bounded for the whole box.
+        self.group = cgroups.create(memory_bytes)
         self.control, child = socket.socketpair()
         self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
         python = python or sys.executable
@@ -95,12 +101,21 @@ class Zygote:
                                      f"import sys; sys.path.insert(0, {boundary.BOX_RUNTIME!r}); "
                                      "from dl_course.grading.learner import zygote_main; "
                                      f"zygote_main({child.fileno()})"])
-            preexec, where = self.box.preexec, self.box.tmp
+            box_preexec, where = self.box.preexec, self.box.tmp
         else:
-            argv, preexec, where = [python, "-I", "-m", "dl_course.grading.learner", str(child.fileno())], None, None
+            argv, box_preexec, where = [python, "-I", "-m", "dl_course.grading.learner", str(child.fileno())], None, None
+        group = self.group
+
+        def preexec() -> None:  # in the child: into the group first (as root, before any uid drop)
+            if group is not None:
+                group.join()
+            if box_preexec is not None:
+                box_preexec()
+
         self.proc = subprocess.Popen(
             argv, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr,
-            cwd=cwd or where or self._tmp.name, env=safe_env(), start_new_session=True, preexec_fn=preexec,
+            cwd=cwd or where or self._tmp.name, env=safe_env(), start_new_session=True,
+            preexec_fn=preexec if group is not None or box_preexec is not None else None,
         )
         child.close()
         self.ready = False
@@ -220,6 +235,8 @@ class Zygote:
         self._tmp.cleanup()
         if self.box is not None:
             self.box.cleanup()
+        if self.group is not None:
+            self.group.remove()
 
 
 def _torch_threads() -> int:
@@ -244,6 +261,7 @@ class Session:
         self.deadline = time.monotonic() + self.wall_limit
         self.dead: str | None = None
         self.exit_event: dict[str, Any] | None = None
+        self.oom_before = zygote.group.oom_kills() if zygote.group is not None else 0
 
     def receive(self) -> bytes:
         """The next answer, or SessionDied saying why there is none."""
@@ -291,6 +309,10 @@ class Session:
         if event.get("out_of_time") or (event.get("signal") in (signal.SIGXCPU, signal.SIGKILL) and spent):
             return (f"timed out after {self.time_limit:g} s of processor time "
                     "(an infinite loop, or far too slow?)")
+        group = self.zygote.group
+        if event.get("signal") == signal.SIGKILL and group is not None and group.oom_kills() > self.oom_before:
+            return (f"the process running your code was ended by the kernel for using more memory than the "
+                    f"{group.memory_bytes / 1024**3:g} GiB allowed, before answering")
         if event.get("signal"):
             sig = event["signal"]
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)

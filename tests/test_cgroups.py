@@ -1,0 +1,99 @@
+"""The control group around each learner box (grading.cgroups), against the real kernel.
+
+Skipped where this machine lets the grader make no group (no writable cgroup v1 hierarchy, no
+delegated cgroup v2 group): `dl-course doctor` then says why, and the rlimits still hold.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXE, make_pack, started
+from dl_course.grading import cgroups
+
+MiB = 1024**2
+
+
+@pytest.fixture
+def group():
+    made = cgroups.create(256 * MiB, pids=40)
+    if made is None:
+        pytest.skip(f"no control group can be made here: {cgroups.why_not()}")
+    yield made
+    made.remove()
+
+
+def test_memory_of_the_whole_group_is_bounded_and_the_kill_is_counted(group) -> None:
+    """Four processes of 100 MiB each stay under any per-process cap of 256 MiB, but not under
+    the group's: the kernel ends one, and the group's count says it was for memory."""
+    code = ("import os\nfor _ in range(3):\n    if os.fork() == 0:\n        break\n"
+            "block = bytearray(100 * 1024 * 1024)\nfor i in range(0, len(block), 4096):\n    block[i] = 1\n"
+            "import time; time.sleep(2)\n")
+    before = group.oom_kills()
+    proc = subprocess.run([sys.executable, "-c", code], preexec_fn=group.join, timeout=60)
+    time.sleep(0.5)
+    assert group.oom_kills() > before, f"no OOM kill counted (exit {proc.returncode})"
+
+
+def test_processes_of_the_whole_group_are_bounded(group) -> None:
+    code = ("import os, time\nmade = 0\ntry:\n    for _ in range(200):\n        if os.fork() == 0:\n"
+            "            time.sleep(3)\n            os._exit(0)\n        made += 1\nexcept OSError:\n    pass\n"
+            "print(made)\n")
+    proc = subprocess.run([sys.executable, "-c", code], preexec_fn=group.join, capture_output=True, text=True,
+                          timeout=60)
+    assert int(proc.stdout.split()[-1]) < 40, proc.stdout
+
+
+def _group_members() -> dict[int, str]:
+    """Processes in a dl-course group, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if cgroups._PREFIX in (entry / "cgroup").read_text():
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+    return found
+
+
+def test_a_check_runs_the_learner_box_in_a_group_and_leaves_none_behind(tmp_path: Path) -> None:
+    probe = cgroups.create(64 * MiB)
+    if probe is None:
+        pytest.skip(f"no control group can be made here: {cgroups.why_not()}")
+    probe.remove()
+    pack = make_pack(tmp_path / "pack")
+    cli = started(tmp_path / "work", "chapter9", pack)
+    (cli.cwd / "chapter09" / "subsequent_mask.py").write_text("import time\ntime.sleep(4)\n")
+    seen: dict[int, str] = {}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(_group_members())
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        subprocess.run([EXE, "check", "subsequent_mask"], cwd=cli.cwd, capture_output=True, timeout=120,
+                       env=dict(os.environ, DL_COURSE_PACK=str(pack)))
+    finally:
+        done.set()
+        watcher.join()
+    assert any("zygote_main" in cmd or "dl_course.grading.learner" in cmd for cmd in seen.values()), seen
+    assert not any("dl-course" in cmd and "check" in cmd for cmd in seen.values()), "the CLI itself is not boxed"
+    own = cgroups._own_paths()
+    for controller, (mount, root) in {c: (m, r) for m, r, kind, opts in cgroups._mounts()
+                                      for c in ("memory", "pids") if kind == "cgroup" and c in opts}.items():
+        parent = cgroups._inside(mount, root, own.get(controller, "/"))
+        left = [n for n in os.listdir(parent) if n.startswith(cgroups._PREFIX)]
+        assert left == [], f"groups left behind in {parent}: {left}"
