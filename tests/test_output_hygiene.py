@@ -329,3 +329,13 @@ def test_tui_check_of_the_attack_shows_it_as_text(tmp_path: Path, small_pack: Pa
     shown = asyncio.run(go())
     _no_controls(shown, "the TUI after a check")
     assert "[bold red]markup[/]" in shown and "✗ not yet" in shown
+
+
+def test_an_error_quoting_what_was_typed_carries_no_control_sequence(cli: Cli) -> None:
+    """Errors quote names the user or a file gave (an exercise, a path): those must not drive
+    the terminal when printed."""
+    assert cli("start", "chapter9", "--no-tui").returncode == 0
+    proc = cli("check", "\x1b[2J\x1b[Hsubsequent_mask\x07")
+    assert proc.returncode == 2, proc.stderr
+    assert "error" in proc.stderr and "subsequent_mask" in proc.stderr
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr, repr(proc.stderr)

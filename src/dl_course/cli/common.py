@@ -46,8 +46,11 @@ def reports_errors(fn: Callable) -> Callable:
         except CourseError as e:
             from rich.text import Text
 
-            # Not wrapped by Rich: a file's path stays whole (to copy, or to grep for).
-            make_console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
+            from dl_course.textsafe import clean
+
+            # Not wrapped by Rich: a file's path stays whole (to copy, or to grep for). Cleaned: the
+            # message may quote a file's name or content, which must not drive the terminal.
+            make_console(stderr=True).print(Text.assemble(("error: ", "bold red"), clean(str(e))), soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -19,6 +19,7 @@ from textual.widgets import Collapsible, Footer, Header, Label, Markdown, Static
 from dl_course.course.api import starter_api
 from dl_course.course.model import Exercise
 from dl_course.errors import CourseError
+from dl_course.textsafe import clean
 from dl_course.tui.screens.base import CourseScreen
 from dl_course.tui.screens.modals import ConfirmScreen, TextScreen
 from dl_course.tui.widgets import LossPlot, ResultView
@@ -123,7 +124,7 @@ class ExerciseScreen(CourseScreen):
 
     def set_status(self, text: str) -> None:
         if self.is_attached:  # the learner may have left this screen while a check ran
-            self.query_one("#status", Label).update(text)
+            self.query_one("#status", Label).update(Text(clean(text)))  # plain text, never markup
 
     # -- check ------------------------------------------------------------------------------
     def action_check(self) -> None:
