@@ -88,3 +88,29 @@ def test_lessons_read_well_in_a_terminal():
                 if RAW_LATEX.search(line):
                     found.append(f"{lesson.name}:{number}: {line.strip()}")
     assert not found, "raw LaTeX in lessons:\n" + "\n".join(found)
+
+
+def test_a_support_module_shared_by_a_chapter_lies_once(small_pack, tmp_path):
+    """Several exercises of a chapter may provide the same module from exercises/<chapter>/_support/:
+    the learner gets it beside their file; both places, or neither, is an error naming the file."""
+    shared = small_pack / "exercises" / "chapter09" / "_support"
+    shared.mkdir()
+    (shared / "helpers.py").write_text("def helper():\n    return 42\n")
+    manifest = small_pack / "exercises" / "chapter09" / "subsequent_mask" / "exercise.toml"
+    _edit(manifest, r"^points = (.*)$", r'points = \1\nsupport = ["helpers.py"]')
+    ex = load_pack(small_pack).exercises["subsequent_mask"]
+    assert ex.support_file("helpers.py") == shared / "helpers.py"
+
+    from conftest import started
+
+    cli = started(tmp_path / "work", "chapter9", small_pack)
+    assert (cli.cwd / "chapter09" / "helpers.py").read_text() == "def helper():\n    return 42\n"
+
+    (manifest.parent / "helpers.py").write_text("def helper():\n    return 0\n")
+    with pytest.raises(PackError, match="both beside exercise.toml and in") as err:
+        load_pack(small_pack)
+    assert str(manifest) in str(err.value) and "'support'" in str(err.value)
+    (manifest.parent / "helpers.py").unlink()
+    (shared / "helpers.py").unlink()
+    with pytest.raises(PackError, match="neither beside exercise.toml nor in"):
+        load_pack(small_pack)

@@ -150,7 +150,7 @@ def add_neighbours(pack: Pack, ex: Exercise, folder: Path) -> None:
     """What a learner's chapter folder holds beside the file: support files, and (as if the learner
     had passed them) the references of the earlier exercises this one imports."""
     for name in ex.support:
-        shutil.copy(ex.dir / name, folder / name)
+        shutil.copy(ex.support_file(name), folder / name)
     for used in ex.uses:
         other = pack.exercises[used]
         shutil.copy(other.solution, folder / other.file)

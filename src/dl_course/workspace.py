@@ -83,7 +83,7 @@ class Workspace:
             written.append((path, write_new(path, exercise.starter.read_text(encoding="utf-8"))))
             for name in exercise.support:
                 support = folder / name
-                written.append((support, write_new(support, (exercise.dir / name).read_text(encoding="utf-8"))))
+                written.append((support, write_new(support, exercise.support_file(name).read_text(encoding="utf-8"))))
         return written
 
     def started(self, pack: Pack, under: Path | None = None) -> list[Exercise]:

@@ -81,7 +81,7 @@ def exercise_version(pack: Pack, ex: Exercise, device: str) -> str:
     parts = [("engine", __version__.encode()), ("device", device.encode()),
              ("manifest", _read(ex.manifest)), ("suite", _read(ex.suite)), ("mistakes", _read(ex.mistakes)),
              ("solution", _read(ex.solution))]
-    parts += [(f"support:{name}", _read(ex.dir / name)) for name in ex.support]
+    parts += [(f"support:{name}", _read(ex.support_file(name))) for name in ex.support]
     parts += [(f"shared:{path.name}", _read(path)) for path in pack.shared_files]
     for used in ex.uses:
         other = pack.exercises.get(used)

@@ -137,7 +137,7 @@ def grade_batch(task: dict[str, Any], on_progress: Callable[[str], None] | None 
             for other_id in dict.fromkeys([ex.id, *ex.uses, *item.get("support_of", ())]):
                 other = pack.exercises.get(other_id)
                 for name in other.support if other is not None else ():
-                    shutil.copyfile(other.dir / name, folder / name)
+                    shutil.copyfile(other.support_file(name), folder / name)
             # Every staged submission (of this run, of another run, of a run killed midway) is out
             # of reach; the engine keeps the submission's own folder readable.
             subs.append(Submission(ex, folder / ex.file, item["display"],

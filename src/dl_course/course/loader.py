@@ -207,7 +207,8 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
         points=points,
         forbid=f.strings("forbid", ()),
         uses=f.strings("uses", ()),
-        support=_support_files(path, f.strings("support", ())),
+        support=f.strings("support", ()),
+        support_files=_support_files(path, f.strings("support", ())),
         hints=tuple(hints),
         time_limit_s=time_limit,
         tolerance=tolerance,
@@ -218,11 +219,26 @@ def load_exercise(path: Path, pack_root: Path, chapter_folder: str) -> Exercise:
     )
 
 
-def _support_files(path: Path, names: tuple[str, ...]) -> tuple[str, ...]:
+SHARED_SUPPORT = "_support"
+"""The folder, beside a chapter's exercise folders, of support modules several exercises provide."""
+
+
+def _support_files(path: Path, names: tuple[str, ...]) -> tuple[Path, ...]:
+    """Where each provided module lies: beside exercise.toml, or in exercises/<chapter>/_support/
+    when several exercises of the chapter provide the same one (never both: which would win?)."""
+    found = []
+    shared_dir = path.parent.parent / SHARED_SUPPORT
     for name in names:
-        if "/" in name or not name.endswith(".py") or not (path.parent / name).is_file():
-            raise PackError(path, f"{name!r} must be a .py file beside exercise.toml", "support")
-    return names
+        if "/" in name or "\\" in name or not name.endswith(".py"):
+            raise PackError(path, f"{name!r} must be the name of a .py file (beside exercise.toml, or in "
+                                  f"{shared_dir.parent.name}/{SHARED_SUPPORT}/)", "support")
+        own, shared = path.parent / name, shared_dir / name
+        if own.is_file() and shared.is_file():
+            raise PackError(path, f"{name!r} lies both beside exercise.toml and in {shared_dir}: keep one", "support")
+        if not own.is_file() and not shared.is_file():
+            raise PackError(path, f"{name!r} is neither beside exercise.toml nor in {shared_dir}", "support")
+        found.append(own if own.is_file() else shared)
+    return tuple(found)
 
 
 def load_pack(root: Path | str | None = None) -> Pack:

@@ -54,22 +54,31 @@ class Exercise:
     uses: tuple[str, ...] = ()
     """Ids of earlier exercises (same chapter) whose file this one imports (e.g. multi_head_attention)."""
     support: tuple[str, ...] = ()
-    """Provided helper modules beside exercise.toml, copied into the learner's chapter folder."""
+    """Provided helper modules, copied into the learner's chapter folder: each lies beside
+    exercise.toml, or in the chapter's `exercises/<chapter>/_support/` when several exercises
+    provide the same module (see `support_file`)."""
     hints: tuple[Hint, ...] = ()
     """Ordered hints."""
     time_limit_s: float = 20.0
-    """Wall-clock seconds the learner's code may run in total for one check."""
+    """Seconds of processor time the learner's code may use in total for one check."""
     tolerance: dict[str, Tolerance] = field(default_factory=dict)
     """Per dtype name (`float32`, `float64`), the tolerance for values and gradients."""
     equivalent_mutants: dict[str, str] = field(default_factory=dict)
     """Mutant id → why that mutant of the reference computes the same function (see
     `dl-course author mutants`): a surviving mutant passes validation only when declared here."""
+    support_files: tuple[Path, ...] = ()
+    """Where each of `support` lies, in the same order."""
     dir: Path = Path()
     """The folder holding `exercise.toml` and `starter.py`."""
     solution: Path = Path()
     """The reference module in `solutions/`."""
     suite_dir: Path = Path()
     """The folder in `grader/` holding the hidden suite and `mistakes.py`."""
+
+    def support_file(self, name: str) -> Path:
+        """Where the provided module `name` lies (as the loader found it)."""
+        found = dict(zip(self.support, self.support_files))
+        return found.get(name, self.dir / name)
 
     @property
     def starter(self) -> Path:

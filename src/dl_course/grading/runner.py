@@ -98,7 +98,8 @@ def _job_entry(pack: Pack, sub: Submission) -> dict:
         "allow_dirs": [folder] if sub.hidden else [],
         # Trusted imports in the judge: the reference's siblings (earlier exercises), support files,
         # and the suites' shared helpers (`from _shared import ...`, in grader/_shared/).
-        "trusted_path": [str(ex.solution.parent), str(ex.dir), str(pack.root / "grader")],
+        "trusted_path": [str(ex.solution.parent), str(ex.dir),
+                         *sorted({str(p.parent) for p in ex.support_files} - {str(ex.dir)}), str(pack.root / "grader")],
         "tolerance": {k: {"rtol": v.rtol, "atol": v.atol} for k, v in ex.tolerance.items()},
     }
 

@@ -105,7 +105,7 @@ def _exercise_key(pack: Pack, ex: Exercise, seed: int, device: str) -> str:
     digest.update(json.dumps([ex.id, ex.file, ex.defines, ex.forbid, ex.uses, ex.time_limit_s, seed, device,
                               {k: [t.rtol, t.atol] for k, t in sorted(ex.tolerance.items())}]).encode())
     files = [ex.solution, *sorted(p for p in ex.suite_dir.rglob("*.py"))]
-    files += [ex.dir / name for name in ex.support] + [pack.exercises[u].solution for u in ex.uses]
+    files += [ex.support_file(name) for name in ex.support] + [pack.exercises[u].solution for u in ex.uses]
     files += pack.shared_files
     for path in files:
         digest.update(str(path.name).encode() + path.read_bytes())

@@ -219,7 +219,7 @@ def write_notebook(chapter: str, output: str | None = None, course: str | None =
         for name in ex.support:
             chapter_dir.mkdir(parents=True, exist_ok=True)
             target = chapter_dir / name
-            files.append((target, write_new(target, (ex.dir / name).read_text(encoding="utf-8"))))
+            files.append((target, write_new(target, ex.support_file(name).read_text(encoding="utf-8"))))
     nbformat = _nbformat()
     text = nbformat.writes(nb)
     status = "created"

@@ -479,7 +479,7 @@ def plan_check(notebook: str | Path, names: list[str] | tuple[str, ...] = (), co
         included = {c.exercise for c, _, _ in assembled[ex.id].spans if c.exercise} | {ex.id}
         for other in included:
             for name in ctx.pack.exercises[other].support:
-                shutil.copyfile(ctx.pack.exercises[other].dir / name, folder / name)
+                shutil.copyfile(ctx.pack.exercises[other].support_file(name), folder / name)
     return NotebookCheck(ctx, path, display, chosen, assembled, files, {e.id: tagged[e.id] for e in chosen}, cells)
 
 
