@@ -122,16 +122,37 @@ ATTACKS = {
 }
 
 
+def _cmdline(pid: int | str) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+
+
+def _under_a_live_judge(pid: str) -> bool:
+    """Whether a judge still runs above this process: it belongs to a grader that is still
+    running (another test or program on this machine), not one that left it behind."""
+    seen = set()
+    while pid not in seen and pid not in ("0", "1"):
+        seen.add(pid)
+        try:
+            if "dl_course.grading.judge" in _cmdline(pid):
+                return True
+            with open(f"/proc/{pid}/stat") as f:
+                pid = f.read().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            return False
+    return False
+
+
 def _box_processes() -> list[str]:
+    """Learner processes on this machine that no running judge owns (left behind)."""
     found = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+                cmd = _cmdline(pid)
             except OSError:
                 continue
-            if "zygote_main" in cmd or "dl_course.grading.learner" in cmd:
+            if ("zygote_main" in cmd or "dl_course.grading.learner" in cmd) and not _under_a_live_judge(pid):
                 found.append(f"{pid}: {cmd[:120]}")
     return found
 

@@ -2,7 +2,7 @@
 control group around each learner box.
 
 Each test grades an attack through the real `dl-course check`; it FAILS when the attack works.
-Attacks that work today are marked xfail(strict=True), with what they do in the reason.
+Each one worked when it was written (see the commit that added it) and is defended now.
 """
 
 from __future__ import annotations
@@ -68,10 +68,6 @@ def subsequent_mask(size, device=None):
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "works today: the zygote counts only the main thread's processor time, so one helper thread "
-    "doing 5 s of work on a 3 s limit (main thread waiting in join()) passes; only RLIMIT_CPU "
-    "(3 x 2 threads + 1 = 7 s, all threads) and the 9 s wall clock bound it"))
 def test_work_moved_to_a_helper_thread_counts_toward_the_limit(tmp_path: Path) -> None:
     """One thread doing 5 s of work cannot fit a 3 s limit however the machine runs: a thread
     cannot be sped up by idle cores, so moving the work off the main thread must not escape the limit."""
@@ -115,12 +111,6 @@ _channel._recv_exact = _peek_exact
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "works today: the judge's Session.send -> send_frame -> sock.sendall has no deadline; a session "
-    "that peeks at its requests (SO_PEEK_OFF + MSG_PEEK) answers correctly but never drains the "
-    "socket, the judge blocks in sendall() on a ~100 KB load_state frame, the 3x wall backstop "
-    "(only in receive()) never fires and no processor time is used; the check ends only at the "
-    "runner's budget (90 + 3L + 15 s), the whole batch failing with 'the grader did not finish'"))
 def test_a_session_that_stops_draining_its_socket_cannot_hang_the_grader(tmp_path: Path) -> None:
     limit = 3
     pack = tmp_path / "pack"
@@ -179,11 +169,6 @@ for t in threads:
 BIG_BUT_HONEST = reference_source() + "\n_scratch = b'\\x01' * (1792 * 1024 * 1024)\n"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "works today: sessions get new PID/mount/user namespaces but share the box's IPC namespace; "
-    "SysV shm segments made by one session outlive it, stay charged to the box's 7 GiB cgroup, and "
-    "the next submission graded in the same box (a classmate, in a class batch) is OOM-killed and "
-    "told it used 'more memory than the 7 GiB allowed'"))
 def test_memory_left_behind_by_one_session_does_not_fail_the_next(tmp_path: Path) -> None:
     probe = cgroups.create(64 * MiB)
     if probe is None:

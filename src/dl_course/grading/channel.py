@@ -28,8 +28,22 @@ class FrameTooLarge(Exception):
     """The other side announced a frame larger than the cap."""
 
 
-def send_frame(sock: socket.socket, payload: bytes) -> None:
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
+def send_frame(sock: socket.socket, payload: bytes, deadline: float | None = None) -> None:
+    """Write one frame; with a `deadline` (a `time.monotonic()` value), ChannelTimeout when the
+    other side has not taken it all by then (a reader that stops reading cannot block us)."""
+    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    if deadline is None:
+        sock.sendall(data)
+        return
+    while data:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([], [sock], [], left)[1]:
+            raise ChannelTimeout()
+        try:
+            sent = sock.send(data[: 1 << 20], socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            continue
+        data = data[sent:]
 
 
 def _recv_exact(sock: socket.socket, size: int, deadline: float | None) -> bytes:

@@ -92,7 +92,7 @@ def _mounts_under(top: str) -> list[str]:
 
 
 def own_namespaces(tmp_bytes: int = 512 * 1024 * 1024) -> bool:
-    """New user + PID + mount namespaces for this process, and a fresh /tmp. The caller must
+    """New user + PID + mount + IPC namespaces for this process, and a fresh /tmp. The caller must
     fork next: the child is PID 1 of the new namespace. False where the kernel refuses.
 
     What was mounted below /tmp (a Python installation that lives there) is carried into the
@@ -100,7 +100,9 @@ def own_namespaces(tmp_bytes: int = 512 * 1024 * 1024) -> bool:
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     keep = _mounts_under("/tmp")
-    if libc.unshare(0x10000000 | 0x20000000 | 0x00020000) != 0:  # NEWUSER | NEWPID | NEWNS
+    # NEWUSER | NEWPID | NEWNS | NEWIPC: System V shared memory a session leaves behind dies with
+    # it, instead of staying charged to the box's memory for the sessions after it.
+    if libc.unshare(0x10000000 | 0x20000000 | 0x00020000 | 0x08000000) != 0:
         return False
     try:
         with open("/proc/self/setgroups", "w") as f:

@@ -77,7 +77,7 @@ def zygote_main(control_fd: int) -> None:
         os.close(session_fd)
         os.close(output_fd)
         _send_json(control, {"event": "started", "pid": pid})
-        ended = _watch(control, pid, config.get("cpu_seconds"), bool(config.get("own_namespaces")))
+        ended = _watch(control, pid, config.get("cpu_seconds"))
         try:
             os.killpg(pid, signal.SIGKILL)  # whatever the session forked dies with it
         except OSError:
@@ -90,14 +90,12 @@ def zygote_main(control_fd: int) -> None:
         _send_json(control, {"event": "exited", **how, "cpu": cpu, "out_of_time": out_of_time})
 
 
-def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None,
-           nested: bool = False) -> tuple[int, float, bool] | None:
+def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None) -> tuple[int, float, bool] | None:
     """Wait for the session to end, meanwhile obeying "kill" from the judge (which, outside the
-    box's PID namespace, cannot name the session's pid itself), and ending it when its main
-    thread has used `cpu_limit` seconds of processor time. Returns its wait status, the processor
-    seconds it used in all (with what it started and waited for) and whether it ran out of time;
-    None if the judge went away. `nested`: the session is the only child of `pid` (in PID and
-    mount namespaces of its own, see _contained)."""
+    box's PID namespace, cannot name the session's pid itself), and ending it once any one of its
+    threads has used `cpu_limit` seconds of processor time (see _busiest_thread). Returns its wait
+    status, the processor seconds it used in all (with what it waited for) and whether it ran out
+    of time; None if the judge went away."""
     import select
 
     try:
@@ -105,7 +103,7 @@ def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None,
     except (AttributeError, OSError):
         pidfd = None
     out_of_time = False
-    tick = 0.05 if pidfd is None else (0.2 if cpu_limit else None)
+    tick = 0.05 if pidfd is None else (0.25 if cpu_limit else None)
     while True:
         watched = [control] + ([pidfd] if pidfd is not None else [])
         ready = select.select(watched, [], [], tick)[0]
@@ -121,14 +119,9 @@ def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None,
                 if message is None:
                     os.waitpid(pid, 0)
                     return None
-        if cpu_limit and not out_of_time:
-            used = _main_thread_cpu(pid, nested)
-            if used is not None and used >= cpu_limit:
-                out_of_time = True
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except OSError:
-                    pass
+        if cpu_limit and not out_of_time and _busiest_thread(pid) >= cpu_limit:
+            out_of_time = True
+            _kill_tree(pid)
         if pidfd is None or pidfd in ready:
             done, status, usage = os.wait4(pid, 0 if pidfd is not None else os.WNOHANG)
             if done:
@@ -137,23 +130,71 @@ def _watch(control: socket.socket, pid: int, cpu_limit: float | None = None,
                 return status, round(usage.ru_utime + usage.ru_stime, 2), out_of_time
 
 
-def _main_thread_cpu(pid: int, nested: bool) -> float | None:
-    """Processor seconds the session's main thread (the one that runs the learner's code) has
-    used so far, from /proc; None where it cannot be read. Torch's other threads are not counted:
-    on an idle machine the main thread's processor time is its wall-clock time, and on a busy
-    one it grows only while the session actually runs."""
+def _stat(pid: int | str, tid: int | str | None = None) -> list[str]:
+    """The fields of /proc/PID[/task/TID]/stat after the command name (state first)."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _session_tree(root: int) -> list[int]:
+    """`root` and every process descended from it, as /proc shows them (in the box: the box's
+    own processes only), whatever session or process group they moved to."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                children.setdefault(int(_stat(name)[1]), []).append(int(name))
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, ()))
+    return tree
+
+
+def _busiest_thread(root: int) -> float:
+    """The most processor time (seconds) any one thread of the session has used: its own threads,
+    a helper thread doing the work, or a process it started. No single thread can run longer
+    than the wall clock, so on an idle machine this is never stricter than a wall-clock limit;
+    on a machine busy with other work it grows only while the session actually runs."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    busiest = 0.0
     try:
-        if nested:
-            with open(f"/proc/{pid}/task/{pid}/children") as f:
-                children = f.read().split()
-            if not children:
-                return None
-            pid = int(children[0])
-        with open(f"/proc/{pid}/task/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
+        tree = _session_tree(root)
+    except OSError:
+        return 0.0
+    for pid in tree:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                fields = _stat(pid, tid)
+                busiest = max(busiest, (int(fields[11]) + int(fields[12])) / ticks)
+            except (OSError, ValueError, IndexError):
+                continue
+    return busiest
+
+
+def _kill_tree(root: int) -> None:
+    """SIGKILL the session's process group and every process descended from it."""
+    try:
+        os.killpg(root, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        tree = _session_tree(root)
+    except OSError:
+        return
+    for pid in tree:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _contained(config: dict, session_fd: int, output_fd: int) -> int:

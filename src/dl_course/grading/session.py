@@ -193,8 +193,8 @@ class Zygote:
     def open(self, config: dict[str, Any], time_limit: float) -> "Session":
         self.wait_ready()
         config, staged = self._stage(config)
-        threads = _torch_threads()
-        config = dict(config, cpu_seconds=time_limit, cpu_backstop=math.ceil(time_limit * threads) + 1)
+        backstop = cpu_backstop(time_limit)
+        config = dict(config, cpu_seconds=time_limit, cpu_backstop=backstop)
         mine, theirs = socket.socketpair()
         out_r, out_w = os.pipe()
         payload = json.dumps(config).encode()
@@ -205,7 +205,7 @@ class Zygote:
         event = self._read_event(30)
         output = _Output(out_r)
         output.start()
-        return Session(self, mine, event["pid"], output, time_limit, staged, threads)
+        return Session(self, mine, event["pid"], output, time_limit, staged, backstop)
 
     def kill(self, pid: int) -> None:
         """Stop the running session and what it started. Asked of the zygote, which sees the
@@ -239,13 +239,20 @@ class Zygote:
             self.group.remove()
 
 
-def _torch_threads() -> int:
-    """The intra-op threads a session's torch starts with (as the judge's: same environment)."""
+def cpu_backstop(time_limit: float) -> int:
+    """Processor seconds all of a session's threads may use together (RLIMIT_CPU): the limit on
+    every CPU this process may run on, and at least on each of torch's threads, so honest code
+    that raises its own thread count is never stopped by it before the wall clock would."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
     torch = sys.modules.get("torch")
     try:
-        return max(1, int(torch.get_num_threads())) if torch is not None else max(1, os.cpu_count() or 1)
-    except Exception:  # noqa: BLE001 - a torch that cannot say: one thread
-        return 1
+        threads = int(torch.get_num_threads()) if torch is not None else 1
+    except Exception:  # noqa: BLE001 - a torch that cannot say
+        threads = 1
+    return math.ceil(time_limit * max(1, cpus, threads)) + 1
 
 
 class Session:
@@ -253,10 +260,10 @@ class Session:
     (processor time, see WALL_FACTOR)."""
 
     def __init__(self, zygote: Zygote, sock: socket.socket, pid: int, output: _Output, time_limit: float,
-                 staged: str | None = None, threads: int = 1):
+                 staged: str | None = None, backstop: float | None = None):
         self.zygote, self.sock, self.pid, self.output = zygote, sock, pid, output
         self.staged = staged
-        self.time_limit, self.threads = time_limit, threads
+        self.time_limit, self.backstop = time_limit, backstop
         self.wall_limit = time_limit * WALL_FACTOR
         self.deadline = time.monotonic() + self.wall_limit
         self.dead: str | None = None
@@ -271,9 +278,7 @@ class Session:
             return recv_frame(self.sock, self.deadline)
         except ChannelTimeout:
             self._kill()
-            self.dead = (f"timed out: no answer after {self.wall_limit:g} s of wall-clock time, though its "
-                         f"{self.time_limit:g} s of processor time were not used up (waiting for something "
-                         "that never comes, or a machine far too busy?)")
+            self.dead = self._wall_message()
         except FrameTooLarge as e:
             self._kill()
             self.dead = f"the answer was too large ({e.args[0]:,} bytes)"
@@ -285,10 +290,19 @@ class Session:
         if self.dead:
             raise SessionDied(self.dead)
         try:
-            send_frame(self.sock, payload)
+            send_frame(self.sock, payload, self.deadline)
+        except ChannelTimeout:  # it stopped taking requests: the same clock as waiting for an answer
+            self._kill()
+            self.dead = self._wall_message()
+            raise SessionDied(self.dead) from None
         except OSError:
             self.dead = self._why_ended()
             raise SessionDied(self.dead) from None
+
+    def _wall_message(self) -> str:
+        return (f"timed out: no answer after {self.wall_limit:g} s of wall-clock time (waiting for something "
+                "that never comes, not reading the grader's requests, work spread over many threads or "
+                "processes, or a machine far too busy?)")
 
     def _kill(self) -> None:
         self.zygote.kill(self.pid)  # the session and anything it forked (its own group, its own namespace)
@@ -304,15 +318,18 @@ class Session:
 
     def _why_ended(self) -> str:
         event = self._wait_exit()
-        cpu = event.get("cpu")
-        spent = isinstance(cpu, (int, float)) and cpu >= math.ceil(self.time_limit * self.threads) + 0.5
-        if event.get("out_of_time") or (event.get("signal") in (signal.SIGXCPU, signal.SIGKILL) and spent):
-            return (f"timed out after {self.time_limit:g} s of processor time "
-                    "(an infinite loop, or far too slow?)")
         group = self.zygote.group
         if event.get("signal") == signal.SIGKILL and group is not None and group.oom_kills() > self.oom_before:
             return (f"the process running your code was ended by the kernel for using more memory than the "
                     f"{group.memory_bytes / 1024**3:g} GiB allowed, before answering")
+        if event.get("out_of_time"):
+            return (f"timed out after {self.time_limit:g} s of processor time "
+                    "(an infinite loop, or far too slow?)")
+        cpu = event.get("cpu")
+        if (self.backstop and isinstance(cpu, (int, float)) and cpu >= self.backstop - 0.5
+                and event.get("signal") in (signal.SIGXCPU, signal.SIGKILL)):
+            return (f"timed out: its threads together used {self.backstop:g} s of processor time, the most a "
+                    f"{self.time_limit:g} s limit allows on this machine (an infinite loop, or far too slow?)")
         if event.get("signal"):
             sig = event["signal"]
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -331,8 +348,8 @@ class Session:
             try:
                 from dl_course.grading import wire
 
-                send_frame(self.sock, wire.dumps({"op": "close"}))
-            except OSError:
+                send_frame(self.sock, wire.dumps({"op": "close"}), time.monotonic() + 2)
+            except (OSError, ChannelTimeout):
                 pass
         self.sock.close()
         if self.exit_event is None:
