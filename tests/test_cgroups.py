@@ -51,6 +51,26 @@ def test_processes_of_the_whole_group_are_bounded(group) -> None:
     assert int(proc.stdout.split()[-1]) < 40, proc.stdout
 
 
+def test_processor_time_of_the_whole_group_is_bounded_where_a_cpu_controller_is() -> None:
+    """Two processes spinning for 1.5 s of wall-clock time in a group allowed half a CPU use about
+    0.75 s of processor time together: a submission cannot starve the other judges of a class."""
+    made = cgroups.create(256 * MiB, pids=40, cpus=0.5)
+    if made is None or not made.cpus:
+        if made is not None:
+            made.remove()
+        pytest.skip(f"no cpu controller for the group here: {cgroups.why_not()}")
+    code = ("import os, time\nos.fork()\nend = time.monotonic() + 1.5\nwhile time.monotonic() < end:\n    pass\n"
+            "usage = os.times()\nprint(usage.user + usage.system, flush=True)\n")
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], preexec_fn=made.join, capture_output=True, text=True,
+                              timeout=60)
+        used = sum(float(v) for v in proc.stdout.split())
+        assert used < 1.2, f"{used:.2f} s of processor time in 1.5 s on half a CPU"
+    finally:
+        time.sleep(0.2)
+        made.remove()
+
+
 def _group_members() -> dict[int, str]:
     """Processes in a dl-course group, with their command lines."""
     found = {}

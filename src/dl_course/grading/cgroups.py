@@ -8,6 +8,10 @@ processes do and whatever uid they run as:
   the group's `oom_kill` count that memory was the reason.
 - `pids`: every process and thread in the box (a fork bomb stops here even as root, where
   RLIMIT_NPROC does not bind).
+- `cpu` (where that controller is there too): the box runs on at most as many CPUs' worth of
+  time as its torch has threads, so a submission that spins up many processes cannot starve the
+  other judges of a class on the same machine. Only a bound on the rate: time limits are the
+  sessions' own (see session.WALL_FACTOR).
 
 Two ways in, tried in this order:
 - cgroup v2 where the grader's own group is delegated to it: `memory` and `pids` are enabled for
@@ -95,6 +99,8 @@ class Group:
     memory_bytes: int
     pids: int
     _procs: list[str] = field(default_factory=list)
+    cpus: float | None = None
+    """The CPUs' worth of time the box may use at once, where a cpu controller bounds it."""
 
     def join(self) -> None:
         """Move the calling process into the group (in the box's child, before it execs)."""
@@ -116,8 +122,10 @@ class Group:
                     continue
         return 0
 
-    def describe(self) -> str:
-        return f"cgroup v{self.version}: memory {self.memory_bytes / 1024**3:g} GiB, {self.pids} processes"
+    def describe(self, cpus: str | None = None) -> str:
+        """What the group bounds; `cpus` says in words what the CPU bound is, where there is one."""
+        cpu = f", processor time of {cpus or f'{self.cpus:g} CPUs'} at most" if self.cpus else ""
+        return f"cgroup v{self.version}: memory {self.memory_bytes / 1024**3:g} GiB, {self.pids} processes{cpu}"
 
     def remove(self) -> None:
         """Remove the folders once the box's processes are gone (the kernel may take a moment)."""
@@ -149,7 +157,10 @@ def _make(parent: str) -> str:
     return folder
 
 
-def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int) -> Group | str:
+_PERIOD_US = 100_000
+
+
+def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int, cpus: float | None) -> Group | str:
     parent = _inside(mount, root, own)
     try:
         with open(os.path.join(parent, "cgroup.subtree_control")) as f:
@@ -170,10 +181,12 @@ def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int) -> Group 
         os.rmdir(folder)
         return f"cgroup v2: cannot set limits in {folder}"
     _write(folder, "memory.swap.max", "0")
-    return Group(2, [folder], memory_bytes, pids, [os.path.join(folder, "cgroup.procs")])
+    capped = bool(cpus) and "cpu" in enabled and _write(folder, "cpu.max", f"{int(cpus * _PERIOD_US)} {_PERIOD_US}")
+    return Group(2, [folder], memory_bytes, pids, [os.path.join(folder, "cgroup.procs")], cpus if capped else None)
 
 
-def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: int, pids: int) -> Group | str:
+def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: int, pids: int,
+        cpus: float | None) -> Group | str:
     made: list[str] = []
 
     def undo(why: str) -> str:
@@ -201,29 +214,46 @@ def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: i
     _write(memory, "memory.memsw.limit_in_bytes", str(memory_bytes))  # no way around it through swap
     if not _write(tasks, "pids.max", str(pids)):
         return undo(f"cgroup v1: cannot set pids.max in {tasks}")
-    return Group(1, made, memory_bytes, pids, [os.path.join(f, "cgroup.procs") for f in made])
+    capped = None
+    if cpus and "cpu" in mounts and "cpu" in own:  # optional: memory and pids hold without it
+        parent = _inside(*mounts["cpu"], own["cpu"])
+        if os.access(parent, os.W_OK):
+            _sweep(parent)
+            try:
+                folder = _make(parent)
+            except OSError:
+                folder = None
+            if folder and _write(folder, "cpu.cfs_period_us", str(_PERIOD_US)) and \
+                    _write(folder, "cpu.cfs_quota_us", str(int(cpus * _PERIOD_US))):
+                made.append(folder)
+                capped = cpus
+            elif folder:
+                os.rmdir(folder)
+    return Group(1, made, memory_bytes, pids, [os.path.join(f, "cgroup.procs") for f in made], capped)
 
 
 _why_not = "not tried yet"
 
 
-def create(memory_bytes: int, pids: int = 1024) -> Group | None:
-    """A fresh group with these limits, or None (see `why_not()`)."""
+def create(memory_bytes: int, pids: int = 1024, cpus: float | None = None) -> Group | None:
+    """A fresh group with these limits, or None (see `why_not()`). `cpus`, where given and a cpu
+    controller is there, bounds the box's processor time per period to that many CPUs."""
     global _why_not
     if os.environ.get("DL_COURSE_NO_CGROUP"):
         _why_not = "DL_COURSE_NO_CGROUP is set"
         return None
     mounts, own = _mounts(), _own_paths()
     v2 = [(m, r) for m, r, kind, _ in mounts if kind == "cgroup2"]
-    v1 = {c: (m, r) for m, r, kind, opts in mounts if kind == "cgroup" for c in ("memory", "pids") if c in opts}
+    v1 = {c: (m, r) for m, r, kind, opts in mounts if kind == "cgroup" for c in ("memory", "pids", "cpu")
+          if c in opts}
     reasons = []
     if v2 and "" in own:
-        made = _v2(*v2[0], own[""], memory_bytes, pids)
+        made = _v2(*v2[0], own[""], memory_bytes, pids, cpus)
         if isinstance(made, Group):
             return made
         reasons.append(made)
     if v1:
-        made = _v1(v1, own, memory_bytes, pids)
+        made = _v1(v1, own, memory_bytes, pids, cpus)
         if isinstance(made, Group):
             return made
         reasons.append(made)

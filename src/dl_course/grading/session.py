@@ -89,7 +89,7 @@ class Zygote:
         self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
         # The zygote and every session it forks share one control group where the machine
         # allows it (see cgroups): memory and processes bounded for the whole box.
-        self.group = cgroups.create(memory_bytes)
+        self.group = cgroups.create(memory_bytes, cpus=_torch_threads())
         self.control, child = socket.socketpair()
         self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
         python = python or sys.executable
@@ -239,6 +239,15 @@ class Zygote:
             self.group.remove()
 
 
+def _torch_threads() -> int:
+    """The intra-op threads a session's torch starts with (the judge's own: same environment)."""
+    torch = sys.modules.get("torch")
+    try:
+        return max(1, int(torch.get_num_threads())) if torch is not None else 1
+    except Exception:  # noqa: BLE001 - a torch that cannot say
+        return 1
+
+
 def cpu_backstop(time_limit: float) -> int:
     """Processor seconds all of a session's threads may use together (RLIMIT_CPU): the limit on
     every CPU this process may run on, and at least on each of torch's threads, so honest code
@@ -247,12 +256,7 @@ def cpu_backstop(time_limit: float) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    torch = sys.modules.get("torch")
-    try:
-        threads = int(torch.get_num_threads()) if torch is not None else 1
-    except Exception:  # noqa: BLE001 - a torch that cannot say
-        threads = 1
-    return math.ceil(time_limit * max(1, cpus, threads)) + 1
+    return math.ceil(time_limit * max(1, cpus, _torch_threads())) + 1
 
 
 class Session:
