@@ -331,3 +331,27 @@ def test_learns_refuses_a_loss_outside_the_fixed_list():
     grade, _ = _classifier_grade({"Model": lambda: torch.nn.Linear(2, 1)})
     with pytest.raises(GraderBug):
         grade.learns(lambda t: t.new("Model"), "test_harness:two_blobs", threshold=0.9, steps=5, loss="hinge")
+
+
+def test_torch_modules_the_grader_builds_warn_nobody():
+    """A suite may build a PyTorch module in the learner's process (`t.new("torch.nn:Transformer",
+    ...)`) for the learner's code to wrap: torch's own warnings about it are not the learner's
+    output. A learner's class that warns still does."""
+    import warnings
+
+    from dl_course.grading.ops import Executor
+
+    class Loud(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            warnings.warn("the learner's own warning")
+
+    executor = Executor({"Loud": Loud})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        executor.op_new("torch.nn:Transformer", 1, kwargs=dict(d_model=6, nhead=3, num_encoder_layers=1,
+                                                               num_decoder_layers=1, dim_feedforward=8,
+                                                               batch_first=True))
+        assert [str(w.message) for w in seen] == []
+        executor.op_new("Loud", 2)
+    assert [str(w.message) for w in seen] == ["the learner's own warning"]
