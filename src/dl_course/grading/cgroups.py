@@ -128,16 +128,34 @@ class Group:
         return f"cgroup v{self.version}: memory {self.memory_bytes / 1024**3:g} GiB, {self.pids} processes{cpu}"
 
     def remove(self) -> None:
-        """Remove the folders once the box's processes are gone (the kernel may take a moment)."""
+        """End whatever still runs in the group, then remove its folders as soon as the kernel
+        has let the processes go (a few milliseconds; given up after a second, and swept by a
+        later grader)."""
+        import signal
+
+        for procs in self._procs:
+            try:
+                with open(procs) as f:
+                    pids = [int(line) for line in f if line.strip()]
+            except (OSError, ValueError):
+                continue
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        give_up = time.monotonic() + 1.0
         for folder in self.folders:
-            for _ in range(20):
+            while True:
                 try:
                     os.rmdir(folder)
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.05)
+                    if time.monotonic() > give_up:
+                        break
+                    time.sleep(0.002)
 
 
 def _write(folder: str, name: str, value: str) -> bool:
