@@ -37,7 +37,7 @@ WALL_FACTOR = 3
 # a session's own cap (RLIMIT_AS/DATA, 6 GiB) plus the zygote's torch.
 BOX_MEMORY = 7 * 1024**3
 _ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "CUDA_VISIBLE_DEVICES", "SYSTEMROOT",
-             "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DL_COURSE_NO_BOX")
+             "LD_LIBRARY_PATH", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "DL_COURSE_NO_BOX", "DL_COURSE_NO_CGROUP")
 
 
 def safe_env(extra: dict[str, str] | None = None) -> dict[str, str]:
