@@ -8,10 +8,11 @@ processes do and whatever uid they run as:
   the group's `oom_kill` count that memory was the reason.
 - `pids`: every process and thread in the box (a fork bomb stops here even as root, where
   RLIMIT_NPROC does not bind).
-- `cpu` (where that controller is there too): the box runs on at most as many CPUs' worth of
-  time as its torch has threads, so a submission that spins up many processes cannot starve the
-  other judges of a class on the same machine. Only a bound on the rate: time limits are the
-  sessions' own (see session.WALL_FACTOR).
+- `cpu` (where that controller is there too): the box is one entity for the scheduler, weighed
+  like one process of its parent group (a judge, another box), however many processes it starts:
+  a submission that spins up a hundred processes cannot starve the other judges of a class. A
+  share, not a quota: an idle machine still gives the box all it asks for (a quota throttled
+  honest work and cost a class 10%). Time limits are the sessions' own (see session.WALL_FACTOR).
 
 Two ways in, tried in this order:
 - cgroup v2 where the grader's own group is delegated to it: `memory` and `pids` are enabled for
@@ -99,8 +100,8 @@ class Group:
     memory_bytes: int
     pids: int
     _procs: list[str] = field(default_factory=list)
-    cpus: float | None = None
-    """The CPUs' worth of time the box may use at once, where a cpu controller bounds it."""
+    cpu_shared: bool = False
+    """Whether the box is one entity of the cpu scheduler (see the module doc)."""
 
     def join(self) -> None:
         """Move the calling process into the group (in the box's child, before it execs)."""
@@ -122,9 +123,9 @@ class Group:
                     continue
         return 0
 
-    def describe(self, cpus: str | None = None) -> str:
-        """What the group bounds; `cpus` says in words what the CPU bound is, where there is one."""
-        cpu = f", processor time of {cpus or f'{self.cpus:g} CPUs'} at most" if self.cpus else ""
+    def describe(self) -> str:
+        """What the group bounds, in a few words."""
+        cpu = ", processor time shared as one process's, however many it starts" if self.cpu_shared else ""
         return f"cgroup v{self.version}: memory {self.memory_bytes / 1024**3:g} GiB, {self.pids} processes{cpu}"
 
     def remove(self) -> None:
@@ -175,10 +176,7 @@ def _make(parent: str) -> str:
     return folder
 
 
-_PERIOD_US = 100_000
-
-
-def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int, cpus: float | None) -> Group | str:
+def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int) -> Group | str:
     parent = _inside(mount, root, own)
     try:
         with open(os.path.join(parent, "cgroup.subtree_control")) as f:
@@ -199,12 +197,11 @@ def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int, cpus: flo
         os.rmdir(folder)
         return f"cgroup v2: cannot set limits in {folder}"
     _write(folder, "memory.swap.max", "0")
-    capped = bool(cpus) and "cpu" in enabled and _write(folder, "cpu.max", f"{int(cpus * _PERIOD_US)} {_PERIOD_US}")
-    return Group(2, [folder], memory_bytes, pids, [os.path.join(folder, "cgroup.procs")], cpus if capped else None)
+    # With cpu enabled for children, the new group is one entity of the scheduler (default weight).
+    return Group(2, [folder], memory_bytes, pids, [os.path.join(folder, "cgroup.procs")], "cpu" in enabled)
 
 
-def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: int, pids: int,
-        cpus: float | None) -> Group | str:
+def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: int, pids: int) -> Group | str:
     made: list[str] = []
 
     def undo(why: str) -> str:
@@ -232,8 +229,8 @@ def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: i
     _write(memory, "memory.memsw.limit_in_bytes", str(memory_bytes))  # no way around it through swap
     if not _write(tasks, "pids.max", str(pids)):
         return undo(f"cgroup v1: cannot set pids.max in {tasks}")
-    capped = None
-    if cpus and "cpu" in mounts and "cpu" in own:  # optional: memory and pids hold without it
+    shared = False
+    if "cpu" in mounts and "cpu" in own:  # optional: memory and pids hold without it
         parent = _inside(*mounts["cpu"], own["cpu"])
         if os.access(parent, os.W_OK):
             _sweep(parent)
@@ -241,21 +238,19 @@ def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: i
                 folder = _make(parent)
             except OSError:
                 folder = None
-            if folder and _write(folder, "cpu.cfs_period_us", str(_PERIOD_US)) and \
-                    _write(folder, "cpu.cfs_quota_us", str(int(cpus * _PERIOD_US))):
+            if folder and _write(folder, "cpu.shares", "1024"):  # one process's weight
                 made.append(folder)
-                capped = cpus
+                shared = True
             elif folder:
                 os.rmdir(folder)
-    return Group(1, made, memory_bytes, pids, [os.path.join(f, "cgroup.procs") for f in made], capped)
+    return Group(1, made, memory_bytes, pids, [os.path.join(f, "cgroup.procs") for f in made], shared)
 
 
 _why_not = "not tried yet"
 
 
-def create(memory_bytes: int, pids: int = 1024, cpus: float | None = None) -> Group | None:
-    """A fresh group with these limits, or None (see `why_not()`). `cpus`, where given and a cpu
-    controller is there, bounds the box's processor time per period to that many CPUs."""
+def create(memory_bytes: int, pids: int = 1024) -> Group | None:
+    """A fresh group with these limits, or None (see `why_not()`)."""
     global _why_not
     if os.environ.get("DL_COURSE_NO_CGROUP"):
         _why_not = "DL_COURSE_NO_CGROUP is set"
@@ -266,12 +261,12 @@ def create(memory_bytes: int, pids: int = 1024, cpus: float | None = None) -> Gr
           if c in opts}
     reasons = []
     if v2 and "" in own:
-        made = _v2(*v2[0], own[""], memory_bytes, pids, cpus)
+        made = _v2(*v2[0], own[""], memory_bytes, pids)
         if isinstance(made, Group):
             return made
         reasons.append(made)
     if v1:
-        made = _v1(v1, own, memory_bytes, pids, cpus)
+        made = _v1(v1, own, memory_bytes, pids)
         if isinstance(made, Group):
             return made
         reasons.append(made)

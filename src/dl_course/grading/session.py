@@ -89,7 +89,7 @@ class Zygote:
         self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
         # The zygote and every session it forks share one control group where the machine
         # allows it (see cgroups): memory and processes bounded for the whole box.
-        self.group = cgroups.create(memory_bytes, cpus=_torch_threads())
+        self.group = cgroups.create(memory_bytes)
         self.control, child = socket.socketpair()
         self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
         python = python or sys.executable
