@@ -71,3 +71,31 @@ def test_a_forged_answer_is_the_learners_failure(graded, name):
     assert result["error"] is None
     assert not [c for c in result["checks"] if c["status"] == "error"], result["checks"]
     assert result["duration_s"] < 60
+
+
+@pytest.mark.parametrize("role", ["solution", "mistakes", "suite"])
+def test_the_judge_grades_only_against_the_bytes_the_cli_read(tmp_path, monkeypatch, role):
+    """A reference, known mistakes or suite rewritten on disk after the CLI made the job (by
+    anything that could reach the pack) is not graded against: the judge hashes what it reads
+    and refuses a difference, and the result is a grader error, never a verdict."""
+    from dl_course.course import load_pack
+    from dl_course.grading import runner
+
+    pack = load_pack(make_pack(tmp_path / "pack"))
+    ex = pack.exercises["subsequent_mask"]
+    learner = tmp_path / "subsequent_mask.py"
+    learner.write_text("import torch\n\ndef subsequent_mask(size, device=None):\n"
+                       "    return torch.ones(1, size, size, dtype=torch.bool, device=device)\n")
+    target = {"solution": ex.solution, "mistakes": ex.mistakes, "suite": ex.suite}[role]
+    made = runner._job_entry
+
+    def then_rewritten(p, sub):
+        entry = made(p, sub)
+        # What a rewrite would aim for: the all-True mask above graded as correct.
+        target.write_text(target.read_text() + "\n# rewritten after the job was made\n")
+        return entry
+
+    monkeypatch.setattr(runner, "_job_entry", then_rewritten)
+    result = runner.grade(pack, [runner.Submission(ex, learner, learner.name)], device="cpu", seed=1)[0]
+    assert not result.passed
+    assert "changed on disk while it was being graded" in (result.error or ""), result.error

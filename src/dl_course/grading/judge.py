@@ -67,6 +67,7 @@ def main() -> int:
         import torch  # noqa: F401 - the hidden suites and the plugin need it
 
         from dl_course.grading.plugin import JudgePlugin
+        from dl_course.grading.targets import same_bytes
 
         zygote.wait_ready()
         job = json.load(sys.stdin)
@@ -81,14 +82,18 @@ def main() -> int:
                 copy = os.path.join(root, f"s{i}", os.path.basename(entry["suite"]))
                 os.makedirs(os.path.dirname(copy))
                 shutil.copyfile(entry["suite"], copy)
+                with open(copy, "rb") as f:  # the copy is what pytest runs
+                    same_bytes(f.read(), (entry.get("digests") or {}).get("suite"), "hidden suite", entry["id"])
                 entry["suite"] = copy
             plugin = JudgePlugin(job, zygote)
-            # Every reference and known mistake is imported before any learner code runs, so
-            # nothing a submission does to the files later (were it to reach them) enters the judge.
+            # Every reference and known mistake is hashed and imported before any learner code
+            # runs, so nothing a submission does to the files later (were it to reach them) enters
+            # the judge, and nothing but the bytes the CLI read is graded against.
             for entry in job["exercises"]:
-                plugin._module(entry["solution"], "reference", entry["id"])
+                digests = entry.get("digests") or {}
+                plugin._module(entry["solution"], "reference", entry["id"], digests.get("solution"))
                 if entry.get("mistakes") and os.path.isfile(entry["mistakes"]):
-                    plugin._module(entry["mistakes"], "mistakes", entry["id"])
+                    plugin._module(entry["mistakes"], "mistakes", entry["id"], digests.get("mistakes"))
             ini = os.path.join(root, "pytest.ini")
             with open(ini, "w") as f:
                 f.write("[pytest]\n")

@@ -34,7 +34,7 @@ from dl_course.grading.mistakes import namespace_for, registered
 from dl_course.grading.ops import LearnerFault
 from dl_course.grading.result import PROCESS_ENDED
 from dl_course.grading.session import SessionDied, Zygote
-from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module
+from dl_course.grading.targets import LocalTarget, RemoteTarget, load_module, same_bytes
 from dl_course.grading.variants import variant_targets
 
 __all__ = ["JudgePlugin", "PROGRESS_MARK"]
@@ -236,15 +236,18 @@ class JudgePlugin:
             raise CheckFailed(f"while importing your file: {died}") from None
         run.kinds = kinds if isinstance(kinds, dict) else {}
 
-    def _module(self, path: str, role: str, exercise_id: str) -> Any:
-        """Trusted pack code (a reference, a mistakes file), imported once per judge run."""
+    def _module(self, path: str, role: str, exercise_id: str, digest: str | None = None) -> Any:
+        """Trusted pack code (a reference, a mistakes file), imported once per judge run from
+        bytes read once: with `digest`, only if they are the bytes the CLI read (see judge.py)."""
         key = (role, path)
         if key not in self._modules:
+            source = Path(path).read_bytes()
+            same_bytes(source, digest, role, exercise_id)
             if role == "reference":
                 # Read with the module, before any learner code runs: the variants of the reference
                 # (grading.variants) are made from this text, never from the file read later.
-                self._sources[path] = Path(path).read_text(encoding="utf-8")
-            self._modules[key] = load_module(Path(path), f"_dl_course_{role}_{exercise_id}")
+                self._sources[path] = source.decode("utf-8")
+            self._modules[key] = load_module(Path(path), f"_dl_course_{role}_{exercise_id}", source)
         return self._modules[key]
 
     def _defines(self, run: ExerciseRun) -> None:

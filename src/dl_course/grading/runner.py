@@ -84,10 +84,22 @@ def _pump(stream, kept: list[bytes], on_progress: Callable[[str], None] | None) 
         pass
 
 
+def _digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def _job_entry(pack: Pack, sub: Submission) -> dict:
     ex = sub.exercise
     folder = str(sub.file.resolve().parent)
     return {
+        # The bytes this run grades against, as read here before the judge starts: the judge
+        # hashes what it reads and refuses to grade against anything else (see judge.py).
+        "digests": {"suite": _digest(ex.suite), "solution": _digest(ex.solution), "mistakes": _digest(ex.mistakes)},
         "id": ex.id, "title": ex.title, "points": ex.points, "suite": str(ex.suite), "solution": str(ex.solution),
         "starter": str(ex.starter), "mistakes": str(ex.mistakes), "file": str(sub.file.resolve()), "display_file": sub.display or sub.file.name,
         "variant": sub.variant, "defines": list(ex.defines), "forbid": list(ex.forbid),
