@@ -53,25 +53,32 @@ def test_processes_of_the_whole_group_are_bounded(group) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity (Linux)")
 def test_a_group_spinning_many_processes_weighs_as_one_where_a_cpu_controller_is() -> None:
-    """Four spinning processes in a box and one outside it share one CPU: the outside one (a
-    classmate's judge) still gets about half of it, not a fifth."""
+    """Four spinning processes in a box and one outside it share one CPU for the same 1.5 s: the
+    one outside (a classmate's judge) gets about as much as the whole box (at least 0.4 of it even
+    beside a hog on the same CPU), not a quarter of it as it would without the group.
+    Compared with each other, so other work on the machine scales both alike."""
     made = cgroups.create(256 * MiB, pids=40)
     if made is None or not made.cpu_shared:
         if made is not None:
             made.remove()
         pytest.skip(f"no cpu controller for the group here: {cgroups.why_not()}")
     cpu = min(os.sched_getaffinity(0))
-    spin = ("import os, time\n{fork}end = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+    spin = ("import os, time\nend = time.monotonic() + 1.5\n{fork}while time.monotonic() < end:\n    pass\n"
             "usage = os.times()\nprint(usage.user + usage.system, flush=True)\n")
     pinned = ["taskset", "-c", str(cpu), sys.executable, "-c"]
     try:
-        box = subprocess.Popen(pinned + [spin.format(fork="os.fork()\nos.fork()\n", seconds=3)],
-                               preexec_fn=made.join, stdout=subprocess.DEVNULL)
-        time.sleep(0.3)
-        judge = subprocess.run(pinned + [spin.format(fork="", seconds=1.5)], capture_output=True, text=True, timeout=60)
-        box.wait(timeout=60)
-        share = float(judge.stdout.split()[-1]) / 1.5
-        assert share > 0.35, f"the process outside the box got {share:.0%} of the CPU beside four spinners in it"
+        seen = []
+        for _ in range(2):  # a measurement of shared CPUs: the better of two, in case of other load
+            box = subprocess.Popen(pinned + [spin.format(fork="os.fork()\nos.fork()\n")], preexec_fn=made.join,
+                                   stdout=subprocess.PIPE, text=True)
+            judge = subprocess.run(pinned + [spin.format(fork="")], capture_output=True, text=True, timeout=60)
+            box_out, _ = box.communicate(timeout=60)
+            seen.append((float(judge.stdout.split()[-1]), sum(float(v) for v in box_out.split())))
+            if seen[-1][0] > 0.4 * seen[-1][1]:
+                break
+        outside, inside = seen[-1]
+        assert outside > 0.4 * inside, (f"the process outside the box got {outside:.2f} s of processor time "
+                                        f"against {inside:.2f} s for the four spinners in it")
     finally:
         time.sleep(0.2)
         made.remove()
