@@ -45,7 +45,7 @@ def doctor() -> None:
 
     st = status()
     table = Table("layer", "here", title="What keeps learner code from its judge on this machine")
-    for layer, state in st.layers.items():
+    for layer, state in st.layers().items():
         colour = "green" if state.startswith("on") and "advice" not in state else "yellow"
         table.add_row(layer, f"[{colour}]{state}[/{colour}]")
     console = make_console()

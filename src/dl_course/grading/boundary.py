@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Box", "status", "Status", "bwrap_path", "RUNTIME_MODULES", "BOX_RUNTIME", "BOX_INBOX"]
@@ -74,9 +74,29 @@ class Status:
     """The box runs as an unprivileged uid although the grader runs as root."""
     landlock_abi: int = 0
     seccomp: bool = False
-    cgroup: str = ""
-    """The control group each box gets (see cgroups), or "" where none can be made."""
-    layers: dict[str, str] = field(default_factory=dict)
+
+    def layers(self) -> dict[str, str]:
+        """Each layer and whether it holds here, in words (for `dl-course doctor`). Probes the
+        control group only here: a judge makes its box's group itself and needs no probe."""
+        from dl_course.grading import cgroups
+        from dl_course.grading.session import BOX_MEMORY
+
+        group = cgroups.create(BOX_MEMORY)
+        cgroup = f"on ({group.describe()})" if group is not None else f"off ({cgroups.why_not()})"
+        if group is not None:
+            group.remove()
+        return {
+            "namespaces (user, pid, mount, ipc, net)": "on" if self.box else f"off ({self.why_not})",
+            "filesystem (read-only; no pack, workspace, gradebook)": "on" if self.box else "off",
+            "no network": "on" if self.box else "off (the audit hook refuses sockets: advice only)",
+            "unprivileged uid": ("on (uid 65534)" if self.drop_uid else "off (root inside its own user namespace, "
+                                 "no capabilities)") if _root() else "on (your own uid, no capabilities)",
+            "landlock": f"on (ABI {self.landlock_abi})" if self.landlock_abi else "off (not in this kernel)",
+            "seccomp": "on" if self.seccomp else "off (not on this machine)",
+            "rlimits (memory, file size, processes, core)": "on",
+            "control group (memory and processes of the whole box)": cgroup,
+            "in-process fences (audit hook, API watch)": "on (advice: learner code can switch them off)",
+        }
 
 
 def likely() -> str | None:
@@ -132,26 +152,6 @@ def status() -> Status:
                     st.why_not = "bwrap could not start a box: " + proc.stderr.decode("utf-8", "replace").strip()[-300:]
             except (OSError, subprocess.SubprocessError) as e:
                 st.why_not = f"bwrap could not start a box: {e}"
-    from dl_course.grading import cgroups
-    from dl_course.grading.session import BOX_MEMORY
-
-    group = cgroups.create(BOX_MEMORY)
-    if group is not None:
-        st.cgroup = group.describe()
-        group.remove()
-    st.layers = {
-        "namespaces (user, pid, mount, ipc, net)": "on" if st.box else f"off ({st.why_not})",
-        "filesystem (read-only; no pack, workspace, gradebook)": "on" if st.box else "off",
-        "no network": "on" if st.box else "off (the audit hook refuses sockets: advice only)",
-        "unprivileged uid": ("on (uid 65534)" if st.drop_uid else "off (root inside its own user namespace, "
-                             "no capabilities)") if _root() else "on (your own uid, no capabilities)",
-        "landlock": f"on (ABI {st.landlock_abi})" if st.landlock_abi else "off (not in this kernel)",
-        "seccomp": "on" if st.seccomp else "off (not on this machine)",
-        "rlimits (memory, file size, processes, core)": "on",
-        "control group (memory and processes of the whole box)": (f"on ({st.cgroup})" if st.cgroup
-                                                                  else f"off ({cgroups.why_not()})"),
-        "in-process fences (audit hook, API watch)": "on (advice: learner code can switch them off)",
-    }
     return st
 
 

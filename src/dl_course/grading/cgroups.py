@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 __all__ = ["Group", "create", "why_not"]
 
@@ -99,9 +99,12 @@ class Group:
     folders: list[str]
     memory_bytes: int
     pids: int
-    _procs: list[str] = field(default_factory=list)
     cpu_shared: bool = False
     """Whether the box is one entity of the cpu scheduler (see the module doc)."""
+
+    @property
+    def _procs(self) -> list[str]:
+        return [os.path.join(folder, "cgroup.procs") for folder in self.folders]
 
     def join(self) -> None:
         """Move the calling process into the group (in the box's child, before it execs)."""
@@ -198,7 +201,7 @@ def _v2(mount: str, root: str, own: str, memory_bytes: int, pids: int) -> Group 
         return f"cgroup v2: cannot set limits in {folder}"
     _write(folder, "memory.swap.max", "0")
     # With cpu enabled for children, the new group is one entity of the scheduler (default weight).
-    return Group(2, [folder], memory_bytes, pids, [os.path.join(folder, "cgroup.procs")], "cpu" in enabled)
+    return Group(2, [folder], memory_bytes, pids, "cpu" in enabled)
 
 
 def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: int, pids: int) -> Group | str:
@@ -243,7 +246,7 @@ def _v1(mounts: dict[str, tuple[str, str]], own: dict[str, str], memory_bytes: i
                 shared = True
             elif folder:
                 os.rmdir(folder)
-    return Group(1, made, memory_bytes, pids, [os.path.join(f, "cgroup.procs") for f in made], shared)
+    return Group(1, made, memory_bytes, pids, shared)
 
 
 _why_not = "not tried yet"

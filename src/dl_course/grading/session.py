@@ -26,12 +26,12 @@ from dl_course.grading.channel import ChannelClosed, ChannelTimeout, FrameTooLar
 __all__ = ["Zygote", "Session", "SessionDied", "OUTPUT_CAP", "WALL_FACTOR", "BOX_MEMORY", "safe_env"]
 
 OUTPUT_CAP = 64 * 1024
-# An exercise's time limit is counted in processor time: the zygote ends a session whose main
-# thread (the one running the learner's code) has used `time_limit_s` seconds of it. On an idle
-# machine that is the wall-clock time; on a machine busy with other work, correct code is slowed
-# down but not failed. Two backstops: RLIMIT_CPU at the limit on each of torch's threads (all of
-# the session's threads together), and wall-clock time at WALL_FACTOR times the limit, for code
-# that waits rather than computes.
+# An exercise's time limit is counted in processor time: the zygote ends a session once any one
+# thread of it (or of a process it started) has used `time_limit_s` seconds (learner._watch). On
+# an idle machine that is the wall-clock time; on a machine busy with other work, correct code is
+# slowed down but not failed. Two backstops: RLIMIT_CPU for all the session's threads together
+# (cpu_backstop), and the wall clock at WALL_FACTOR times the limit, for code that waits, stops
+# reading its requests or spreads its work thin.
 WALL_FACTOR = 3
 # The memory of a whole box (zygote and session together), where a control group bounds it:
 # a session's own cap (RLIMIT_AS/DATA, 6 GiB) plus the zygote's torch.
@@ -83,13 +83,13 @@ class _Output(threading.Thread):
 class Zygote:
     """The warm learner process (torch imported, nothing learner-made) that forks sessions."""
 
-    def __init__(self, python: str | None = None, cwd: str | None = None, memory_bytes: int = BOX_MEMORY):
+    def __init__(self, python: str | None = None, cwd: str | None = None):
         from dl_course.grading import boundary, cgroups
 
         self._tmp = tempfile.TemporaryDirectory(prefix="dl-course-learner-")
         # The zygote and every session it forks share one control group where the machine
         # allows it (see cgroups): memory and processes bounded for the whole box.
-        self.group = cgroups.create(memory_bytes)
+        self.group = cgroups.create(BOX_MEMORY)
         self.control, child = socket.socketpair()
         self.stderr = open(os.path.join(self._tmp.name, "zygote.err"), "w+b")
         python = python or sys.executable
@@ -239,15 +239,6 @@ class Zygote:
             self.group.remove()
 
 
-def _torch_threads() -> int:
-    """The intra-op threads a session's torch starts with (the judge's own: same environment)."""
-    torch = sys.modules.get("torch")
-    try:
-        return max(1, int(torch.get_num_threads())) if torch is not None else 1
-    except Exception:  # noqa: BLE001 - a torch that cannot say
-        return 1
-
-
 def cpu_backstop(time_limit: float) -> int:
     """Processor seconds all of a session's threads may use together (RLIMIT_CPU): the limit on
     every CPU this process may run on, and at least on each of torch's threads, so honest code
@@ -256,7 +247,9 @@ def cpu_backstop(time_limit: float) -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return math.ceil(time_limit * max(1, cpus, _torch_threads())) + 1
+    torch = sys.modules.get("torch")  # the judge's torch: the session starts with the same threads
+    threads = torch.get_num_threads() if torch is not None else 1
+    return math.ceil(time_limit * max(1, cpus, threads)) + 1
 
 
 class Session:
